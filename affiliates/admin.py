@@ -1,0 +1,1 @@
+"""Django admin of Affiliates; actions call services."""

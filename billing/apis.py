@@ -1,0 +1,1 @@
+"""DRF endpoints of Billing: one APIView per operation (STYLE.md §2)."""

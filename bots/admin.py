@@ -1,0 +1,1 @@
+"""Django admin of Bots; actions call services."""

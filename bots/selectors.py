@@ -1,0 +1,1 @@
+"""Reads of Bots: functions named <entity>_<action> (STYLE.md §1)."""

@@ -1,0 +1,1 @@
+"""DRF endpoints of Channels: one APIView per operation (STYLE.md §2)."""

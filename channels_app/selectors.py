@@ -1,0 +1,1 @@
+"""Reads of Channels: functions named <entity>_<action> (STYLE.md §1)."""

@@ -1,0 +1,1 @@
+"""HTML/HTMX views of Channels: read input, check access, call a selector or service, render."""

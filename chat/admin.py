@@ -1,0 +1,1 @@
+"""Django admin of Chat; actions call services."""

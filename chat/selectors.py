@@ -1,0 +1,1 @@
+"""Reads of Chat: functions named <entity>_<action> (STYLE.md §1)."""

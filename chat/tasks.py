@@ -1,0 +1,1 @@
+"""RQ jobs of Chat: take ids, reload, stop if stale, call a service (STYLE.md §4)."""

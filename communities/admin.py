@@ -1,0 +1,1 @@
+"""Django admin of Communities; actions call services."""

@@ -1,0 +1,1 @@
+"""DRF endpoints of Communities: one APIView per operation (STYLE.md §2)."""

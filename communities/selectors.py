@@ -1,0 +1,1 @@
+"""Reads of Communities: functions named <entity>_<action> (STYLE.md §1)."""

@@ -1,0 +1,1 @@
+"""Writes of Communities: functions named <entity>_<action>, keyword-only (STYLE.md §1)."""

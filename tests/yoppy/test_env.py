@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from yoppy.env import env_bool, env_int, env_list, env_required
+
+
+def test_env_bool_reads_the_usual_spellings(monkeypatch):
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG") is True
+    monkeypatch.setenv("FLAG", "off")
+    assert env_bool("FLAG", True) is False
+
+
+def test_env_bool_fails_loudly_on_anything_else(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG='maybe' is not a boolean"):
+        env_bool("FLAG")
+
+
+def test_env_int_fails_loudly_on_text_and_on_values_below_the_minimum(monkeypatch):
+    monkeypatch.setenv("N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("N")
+    monkeypatch.setenv("N", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("N", minimum=1)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example,,")
+    assert env_list("HOSTS") == ["a.example", "b.example"]
+
+
+def test_a_secret_has_no_default_when_debug_is_off(monkeypatch):
+    monkeypatch.delenv("SOME_SECRET", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="SOME_SECRET must be set"):
+        env_required("SOME_SECRET", default_in_debug="dev", debug=False)
+    assert env_required("SOME_SECRET", default_in_debug="dev", debug=True) == "dev"

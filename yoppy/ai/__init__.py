@@ -1,0 +1,1 @@
+"""Shared AI provider code (embeddings, LLMs), one small class per provider with the same shape."""

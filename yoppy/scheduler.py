@@ -1,0 +1,70 @@
+"""Recurring jobs, enqueued on the JSON-serialised RQ queues.
+
+rq's cron and rq-scheduler both enqueue with rq's pickle serializer, which our JSON workers
+(STYLE.md §4: jobs take ids, stored as JSON) cannot read; this small loop enqueues through
+django-rq's configured queues instead. Several schedulers may run at once (one per machine): a
+Redis ``SET NX`` per (job, run time) makes each run enqueue exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import django_rq
+from croniter import croniter
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recurring:
+    name: str
+    cron: str  # standard 5-field cron expression, UTC
+    func: str  # dotted path of an RQ job function
+    queue: str = "default"
+
+    def last_due(self, now: dt.datetime) -> dt.datetime:
+        """The most recent run time at or before ``now``."""
+        return croniter(self.cron, now + dt.timedelta(seconds=1)).get_prev(dt.datetime)
+
+
+# Every recurring job of the product, in one place.
+SCHEDULE: list[Recurring] = [
+    Recurring("sessions-clear", "17 3 * * *", "yoppy.tasks.sessions_clear"),
+]
+
+
+def schedule_enqueue_due(
+    *, now: dt.datetime | None = None, schedule: list[Recurring] | None = None, started_at: dt.datetime
+) -> list[str]:
+    """Enqueue each job whose last due time falls after ``started_at``, once across all schedulers.
+
+    Returns the names of the jobs this call enqueued.
+    """
+    now = now or timezone.now()
+    enqueued = []
+    for entry in SCHEDULE if schedule is None else schedule:
+        due = entry.last_due(now)
+        if due <= started_at:
+            continue
+        connection = django_rq.get_connection(entry.queue)
+        claim = f"yoppy:schedule:{entry.name}:{int(due.timestamp())}"
+        if not connection.set(claim, "1", nx=True, ex=7 * 24 * 3600):
+            continue  # another scheduler enqueued this run
+        django_rq.get_queue(entry.queue).enqueue(entry.func)
+        enqueued.append(entry.name)
+        logger.info("scheduled %s for %s", entry.name, due.isoformat())
+    return enqueued
+
+
+def schedule_run_forever(*, tick_s: float = 20.0) -> None:
+    """Run until interrupted. A run missed while no scheduler was up is not replayed."""
+    started_at = timezone.now()
+    logger.info("scheduler started with %d recurring jobs", len(SCHEDULE))
+    while True:
+        schedule_enqueue_due(started_at=started_at)
+        time.sleep(tick_s)

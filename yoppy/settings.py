@@ -1,0 +1,281 @@
+"""Yoppy settings: everything comes from the environment through ``yoppy.env`` helpers.
+
+Every variable read here is listed, with a comment, in ``.env.example``. With ``DATABASE_URL`` or
+``REDIS_URL`` unset, the embedded PostgreSQL + pgvector and Redis are started (or found running)
+from ``yoppy.embedded``, with their data in ``$YOPPY_VAR_DIR`` (``./var`` by default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from yoppy import embedded
+from yoppy.env import env_bool, env_float, env_int, env_list, env_required, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("YOPPY_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_required(
+    "SECRET_KEY", default_in_debug="dev-only-insecure-key-not-for-production", debug=DEBUG
+)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+SITE_NAME = "Yoppy"
+
+# --------------------------------------------------------------------------------------------
+# Services: external when their URL is set, embedded otherwise.
+
+# The embedded services this process found or started, so `manage.py up` and the test session
+# can stop exactly what they started.
+EMBEDDED_SERVICES: list[embedded.RunningService] = []
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL is None:
+    _postgres = embedded.postgres_ensure(
+        VAR_DIR / "postgres", port=env_int("YOPPY_EMBEDDED_POSTGRES_PORT", minimum=1)
+    )
+    EMBEDDED_SERVICES.append(_postgres)
+    DATABASE_URL = _postgres.url
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL is None:
+    _redis = embedded.redis_ensure(
+        VAR_DIR / "redis", port=env_int("YOPPY_EMBEDDED_REDIS_PORT", minimum=1)
+    )
+    EMBEDDED_SERVICES.append(_redis)
+    REDIS_URL = _redis.url
+# A separate database index keeps the test suite's jobs and cache away from a running dev server.
+REDIS_DB = env_int("REDIS_DB", minimum=0)
+if REDIS_DB is not None:
+    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{REDIS_DB}"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "yoppy",
+    }
+}
+
+# One queue per kind of work (STYLE.md §4). Jobs are stored as JSON, never pickles.
+_RQ_QUEUE = {"URL": REDIS_URL, "SERIALIZER": "rq.serializers.JSONSerializer"}
+RQ_QUEUES = {
+    "default": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 300},
+    "ingest": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 1800},
+    "chat": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 120},
+    "billing": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 300},
+    "bots": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 300},
+}
+RQ_SHOW_ADMIN_LINK = True
+
+# --------------------------------------------------------------------------------------------
+# Applications
+
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
+GOOGLE_LOGIN_ENABLED = bool(GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)
+DISCORD_CLIENT_ID = env_str("DISCORD_CLIENT_ID")
+DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET")
+DISCORD_LOGIN_ENABLED = bool(DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.sites",
+    "rest_framework",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    *(["allauth.socialaccount.providers.google"] if GOOGLE_LOGIN_ENABLED else []),
+    *(["allauth.socialaccount.providers.discord"] if DISCORD_LOGIN_ENABLED else []),
+    "django_htmx",
+    "template_partials",
+    "django_rq",
+    "yoppy.apps.YoppyConfig",
+    "yoppy.users",
+    "billing",
+    "channels_app",
+    "chat",
+    "affiliates",
+    "communities",
+    "bots",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "yoppy.urls"
+WSGI_APPLICATION = "yoppy.wsgi.application"
+ASGI_APPLICATION = "yoppy.asgi.application"
+SITE_ID = 1
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "yoppy.context_processors.site",
+            ],
+        },
+    }
+]
+
+# --------------------------------------------------------------------------------------------
+# Accounts
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = env_str(
+    "ACCOUNT_EMAIL_VERIFICATION", "optional" if DEBUG else "mandatory"
+)
+if ACCOUNT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ACCOUNT_EMAIL_VERIFICATION must be mandatory, optional or none.")
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Yoppy] "
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if GOOGLE_LOGIN_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET}],
+        "SCOPE": ["profile", "email"],
+    }
+if DISCORD_LOGIN_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["discord"] = {
+        "APPS": [{"client_id": DISCORD_CLIENT_ID, "secret": DISCORD_CLIENT_SECRET}],
+        "SCOPE": ["identify", "email"],
+    }
+
+# --------------------------------------------------------------------------------------------
+# Email
+
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Yoppy <hello@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --------------------------------------------------------------------------------------------
+# Static files, i18n
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+# In development the web server serves assets straight from the app folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --------------------------------------------------------------------------------------------
+# Security: strict unless DEBUG; `manage.py check --deploy` stays clean in production.
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("BEHIND_TLS_PROXY", False):
+    # Only when a proxy that sets this header fronts every request; otherwise it is spoofable.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --------------------------------------------------------------------------------------------
+# Product
+
+# Health check: how long /healthz waits for each dependency before reporting it down.
+HEALTHZ_TIMEOUT_S = env_float("HEALTHZ_TIMEOUT_S", 2.0)

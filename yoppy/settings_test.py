@@ -1,0 +1,25 @@
+"""Settings for the test suite: the real settings, with the few differences tests need.
+
+Same embedded PostgreSQL (pytest-django creates ``test_yoppy`` beside the dev database) and the
+same Redis server on its own database index, so a running ``make run`` never sees test jobs.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("REDIS_DB", "15")
+os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
+
+from yoppy.settings import *  # noqa: E402, F403
+
+# Tests speak plain HTTP to the live server; production keeps all of these on.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+WHITENOISE_USE_FINDERS = True  # serve app assets without collectstatic
+STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405  (whitenoise warns about a missing root)
