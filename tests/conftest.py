@@ -23,6 +23,21 @@ def _empty_redis():
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def _seeded_plans_in_transactional_tests(request):
+    """Transactional tests (threads, live server, browser) empty every table when they end, the
+    plans seeded by migration included; put them back the way the migration does."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")) and "transactional_db" not in request.fixturenames:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)
+
+
 @pytest.fixture
 def alice(db):
     return UserFactory(email="alice@example.com", name="Alice")

@@ -12,7 +12,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -34,8 +34,8 @@ def env_required(name: str, *, default_in_debug: str | None, debug: bool) -> str
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    if value is None:
-        return default
+    if value is None or value.strip() == "":
+        return default  # an empty line in .env means "not set", never "off"
     lowered = value.strip().lower()
     if lowered in _TRUE:
         return True

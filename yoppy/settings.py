@@ -81,6 +81,9 @@ RQ_QUEUES = {
     "bots": {**_RQ_QUEUE, "DEFAULT_TIMEOUT": 300},
 }
 RQ_SHOW_ADMIN_LINK = True
+# Jobs are pushed to Redis only when the surrounding transaction commits (pretix's rule): a job
+# never runs against a row that is not there yet, or that was rolled back.
+RQ = {"COMMIT_MODE": "on_db_commit"}
 
 # --------------------------------------------------------------------------------------------
 # Applications

@@ -38,3 +38,8 @@ def test_a_secret_has_no_default_when_debug_is_off(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="SOME_SECRET must be set"):
         env_required("SOME_SECRET", default_in_debug="dev", debug=False)
     assert env_required("SOME_SECRET", default_in_debug="dev", debug=True) == "dev"
+
+
+def test_an_empty_value_means_unset_not_off(monkeypatch):
+    monkeypatch.setenv("FLAG", "")
+    assert env_bool("FLAG", True) is True

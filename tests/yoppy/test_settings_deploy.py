@@ -10,7 +10,7 @@ from django.conf import settings
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"}}
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     # Point at the already running servers: this checks settings, not the embedded start-up.
     base.update(DATABASE_URL=_database_url(), REDIS_URL=settings.REDIS_URL)
     base.update(env)

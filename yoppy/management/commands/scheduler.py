@@ -1,3 +1,5 @@
+import contextlib
+
 from django.core.management.base import BaseCommand
 
 from yoppy.scheduler import schedule_run_forever
@@ -7,7 +9,5 @@ class Command(BaseCommand):
     help = "Enqueue recurring jobs (yoppy.scheduler.SCHEDULE) on their RQ queues."
 
     def handle(self, *args, **options) -> None:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             schedule_run_forever()
-        except KeyboardInterrupt:
-            pass

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         }  # fmt: skip
         children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
 
-        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+        url = f"http://{shown_host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nYoppy is up: {url}"))
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
         self.stdout.write("Press Ctrl-C to stop.\n")
