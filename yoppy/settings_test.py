@@ -23,3 +23,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 WHITENOISE_USE_FINDERS = True  # serve app assets without collectstatic
 STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405  (whitenoise warns about a missing root)
+# Parallel test runs on one machine (several developers' sessions) each name their own database.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("YOPPY_TEST_DB_NAME", "test_yoppy")}  # noqa: F405
