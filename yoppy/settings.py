@@ -282,3 +282,57 @@ LOGGING = {
 
 # Health check: how long /healthz waits for each dependency before reporting it down.
 HEALTHZ_TIMEOUT_S = env_float("HEALTHZ_TIMEOUT_S", 2.0)
+
+# --------------------------------------------------------------------------------------------
+# AI providers (yoppy/ai/). Each integration is enabled by its key.
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+# Any OpenAI-compatible server: OpenAI itself, Ollama, vLLM (e.g. http://localhost:11434/v1).
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+GEMINI_API_KEY = env_str("GEMINI_API_KEY")
+GEMINI_BASE_URL = env_str("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/")
+GROQ_API_KEY = env_str("GROQ_API_KEY")
+OPENAI_ENABLED = bool(OPENAI_API_KEY or OPENAI_BASE_URL)
+GEMINI_ENABLED = bool(GEMINI_API_KEY)
+GROQ_ENABLED = bool(GROQ_API_KEY)
+
+# Embeddings: "local" (all-MiniLM-L6-v2 shipped in a wheel, offline, 384-d), "openai", "gemini".
+EMBEDDING_PROVIDER = env_str("EMBEDDING_PROVIDER", "local")
+if EMBEDDING_PROVIDER not in {"local", "openai", "gemini"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EMBEDDING_PROVIDER must be local, openai or gemini.")
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")  # the provider's default when unset
+EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 64, minimum=1)
+# Local model precision: auto uses bfloat16 where the CPU supports it (AMX / AVX-512 BF16).
+EMBEDDING_DTYPE = env_str("EMBEDDING_DTYPE", "auto")
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", minimum=1)  # torch threads; default: all cores
+
+# Answers and profiles: "openai" (any OpenAI-compatible server), "gemini", "groq", or "offline"
+# (no LLM: extractive answers and a local profile). Default: the first provider with a key.
+LLM_PROVIDER = env_str(
+    "LLM_PROVIDER",
+    "groq" if GROQ_ENABLED else "openai" if OPENAI_ENABLED else "gemini" if GEMINI_ENABLED else "offline",
+)
+if LLM_PROVIDER not in {"openai", "gemini", "groq", "offline"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LLM_PROVIDER must be openai, gemini, groq or offline.")
+LLM_MODEL = env_str("LLM_MODEL")  # the provider's default when unset
+LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 30.0)
+
+# --------------------------------------------------------------------------------------------
+# Ingestion
+
+# yt-dlp and caption downloads: attempts on network errors and HTTP 429, with exponential backoff
+# (base seconds, doubled each time, plus jitter).
+YOUTUBE_MAX_ATTEMPTS = env_int("YOUTUBE_MAX_ATTEMPTS", 4, minimum=1)
+YOUTUBE_BACKOFF_BASE_S = env_float("YOUTUBE_BACKOFF_BASE_S", 2.0)
+# Optional cookies file for yt-dlp (members-only or age-restricted videos the creator can see).
+YOUTUBE_COOKIES_FILE = env_str("YOUTUBE_COOKIES_FILE")
+# A video still "processing" with no heartbeat for this long lost its worker: it is redone.
+INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)
+# Ingestion attempts per video before it is marked failed.
+INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
+# Largest caption/transcript file a creator may upload.
+CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
