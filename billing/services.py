@@ -27,6 +27,19 @@ def user_plan_change(*, user, plan: Plan) -> UserPlan:
     return assignment
 
 
+def user_plan_lock(*, user) -> Plan:
+    """The user's plan, with their plan row locked until the transaction ends.
+
+    Precondition: call inside ``transaction.atomic``. Limits checked under this lock (channels
+    added) cannot be raced past by two requests at once.
+    """
+    assignment = UserPlan.objects.select_for_update().select_related("plan").filter(user=user).first()
+    if assignment is None:
+        assignment = user_plan_assign_default(user=user)
+        assignment = UserPlan.objects.select_for_update().select_related("plan").get(pk=assignment.pk)
+    return assignment.plan
+
+
 @dataclass(frozen=True)
 class QuotaDecision:
     allowed: bool

@@ -64,6 +64,9 @@ class Channel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Set when the owner deletes the channel: it disappears at once, the channel_delete job then
+    # removes rows, files and queued jobs.
+    delete_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

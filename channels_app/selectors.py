@@ -1,1 +1,39 @@
-"""Reads of Channels: functions named <entity>_<action> (STYLE.md §1)."""
+"""Reads of channels, videos and chunks."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from channels_app.models import Channel, Video
+
+
+def channel_list_for_owner(*, user) -> QuerySet[Channel]:
+    return Channel.objects.filter(owner=user, delete_requested_at__isnull=True).order_by("-created_at")
+
+
+def channel_get_for_owner(*, user, pk: int) -> Channel:
+    """The owner's channel, or 404 for anyone else (never a 403 that confirms it exists)."""
+    channel = channel_list_for_owner(user=user).filter(pk=pk).first()
+    if channel is None:
+        raise Http404("No such channel.")
+    return channel
+
+
+def channel_any_in_progress(*, user) -> bool:
+    return channel_list_for_owner(user=user).filter(
+        status__in=[Channel.Status.QUEUED, Channel.Status.PROCESSING]
+    ).exists()
+
+
+def video_list_for_channel(*, channel: Channel) -> QuerySet[Video]:
+    return channel.videos.order_by("-published_at", "-id")
+
+
+def video_get_for_owner(*, user, channel_pk: int, pk: int) -> Video:
+    video = Video.objects.filter(
+        pk=pk, channel_id=channel_pk, channel__owner=user, channel__delete_requested_at__isnull=True
+    ).select_related("channel").first()
+    if video is None:
+        raise Http404("No such video.")
+    return video

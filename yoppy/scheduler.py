@@ -35,6 +35,8 @@ class Recurring:
 # Every recurring job of the product, in one place.
 SCHEDULE: list[Recurring] = [
     Recurring("sessions-clear", "17 3 * * *", "yoppy.tasks.sessions_clear"),
+    Recurring("channels-sync-daily", "0 4 * * *", "channels_app.tasks.channel_sync_all", queue="ingest"),
+    Recurring("videos-requeue-stale", "*/2 * * * *", "channels_app.tasks.video_requeue_stale", queue="ingest"),
 ]
 
 

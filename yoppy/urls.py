@@ -12,6 +12,7 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/channels/", include("channels_app.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/rq/", include("django_rq.urls")),

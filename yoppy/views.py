@@ -47,8 +47,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     template_name = "pages/dashboard.html"
     if request.htmx:
         template_name += "#dashboard-main"
+    from channels_app.selectors import channel_list_for_owner
+
     quota = billing_selectors.quota_status(user=request.user)
-    return render(request, template_name, {"quota": quota})
+    channel_count = channel_list_for_owner(user=request.user).filter(is_demo=False).count()
+    return render(request, template_name, {"quota": quota, "channel_count": channel_count})
 
 
 def _database_ok() -> bool:
