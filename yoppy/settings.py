@@ -328,7 +328,7 @@ LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 30.0)
 # (base seconds, doubled each time, plus jitter).
 YOUTUBE_MAX_ATTEMPTS = env_int("YOUTUBE_MAX_ATTEMPTS", 4, minimum=1)
 YOUTUBE_BACKOFF_BASE_S = env_float("YOUTUBE_BACKOFF_BASE_S", 2.0)
-# Optional cookies file for yt-dlp (members-only or age-restricted videos the creator can see).
+# Optional cookies file for yt-dlp (e.g. age-restricted videos; members-only ones are always skipped).
 YOUTUBE_COOKIES_FILE = env_str("YOUTUBE_COOKIES_FILE")
 # A video still "processing" with no heartbeat for this long lost its worker: it is redone.
 INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)

@@ -113,8 +113,19 @@ def _videos_record(*, channel: Channel, listings: list[VideoListing]) -> int:
 
     Precondition: inside a transaction holding the channel row.
     """
-    known = set(channel.videos.values_list("youtube_id", flat=True))
+    known = {video.youtube_id: video for video in channel.videos.all()}
     new = [listing for listing in listings if listing.youtube_id not in known]
+    # A video skipped earlier (upcoming, live at the time) that is now ingestible gets its turn.
+    revived = [
+        known[listing.youtube_id]
+        for listing in listings
+        if listing.youtube_id in known
+        and known[listing.youtube_id].status == Video.Status.SKIPPED
+        and not listing.skip_reason
+    ]
+    for video in revived:
+        Video.objects.filter(pk=video.pk).update(status=Video.Status.QUEUED, reason="")
+        video.status = Video.Status.QUEUED
     rows = [
         Video(
             channel=channel,
@@ -130,7 +141,7 @@ def _videos_record(*, channel: Channel, listings: list[VideoListing]) -> int:
         for listing in new
     ]
     created = Video.objects.bulk_create(rows)
-    queued = [video for video in created if video.status == Video.Status.QUEUED]
+    queued = revived + [video for video in created if video.status == Video.Status.QUEUED]
     for video in queued:
         jobs.enqueue_video_ingest(video.pk)
     return len(queued)
@@ -267,17 +278,27 @@ def video_fail(*, video_id: int, reason: str) -> None:
 
 
 def video_requeue_stale() -> int:
-    """Queue again the videos whose worker died mid-way (no heartbeat for INGEST_STALE_AFTER_S)."""
+    """Queue again the videos whose worker died mid-way (no heartbeat for INGEST_STALE_AFTER_S).
+
+    Their chunks were replaced in one transaction that never committed, so the redo starts from
+    the previous state: no half-written video, no duplicate chunks.
+    """
     stale_before = timezone.now() - dt.timedelta(seconds=settings.INGEST_STALE_AFTER_S)
     stale = list(
         Video.objects.filter(status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before).values_list(
             "pk", flat=True
         )
     )
+    requeued = 0
     for video_id in stale:
         with transaction.atomic():
-            jobs.enqueue_video_ingest(video_id)
-    return len(stale)
+            # Conditional: a worker that was only slow and has just beaten its heart keeps it.
+            if Video.objects.filter(
+                pk=video_id, status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before
+            ).update(status=Video.Status.QUEUED, heartbeat_at=None):
+                jobs.enqueue_video_ingest(video_id)
+                requeued += 1
+    return requeued
 
 
 # --------------------------------------------------------------------------------------------

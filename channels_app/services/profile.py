@@ -22,8 +22,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+if TYPE_CHECKING:
+    from yoppy.ai.llm import LLMProvider
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ def passages_sample(passages: list[str], *, max_passages: int = 40, seed: int = 
 
 
 def profile_build(
-    *, channel_title: str, video_titles: list[str], passages: list[str], llm=None
+    *, channel_title: str, video_titles: list[str], passages: list[str], llm: LLMProvider | None = None
 ) -> ChannelProfile:
     """Return the LLM's profile when `llm` is given and answers usable JSON, else the local one.
 
@@ -90,7 +94,8 @@ def profile_build(
     any other exception from the provider is a bug and propagates.
     """
     if llm is not None:
-        from yoppy.ai.llm import LLMError  # lazy: the LLM layer is optional for local profiles
+        # Imported here: yoppy.ai.llm loads the provider SDKs, which the local path never needs.
+        from yoppy.ai.llm import LLMError
 
         try:
             return profile_build_with_llm(
@@ -119,7 +124,7 @@ def profile_build_local(*, channel_title: str, video_titles: list[str], passages
 
 
 def profile_build_with_llm(
-    *, llm, channel_title: str, video_titles: list[str], passages: list[str]
+    *, llm: LLMProvider, channel_title: str, video_titles: list[str], passages: list[str]
 ) -> ChannelProfile:
     """Ask `llm` (an LLMProvider) to write the profile from sampled passages.
 
@@ -245,7 +250,8 @@ _FILLER = frozenset(
         "whole", "example", "music", "applause", "laughter", "im", "youre", "thats", "dont", "did",
         "does", "doing", "done", "cuz", "coz", "cause", "guess", "vs", "sense", "anyway", "gosh",
         "dude", "bro", "man", "huh", "ha", "haha", "lol", "thinking", "remember", "feel", "feeling",
-        "felt", "wait", "happen", "happened", "happening", "saying", "long"
+        "felt", "wait", "happen", "happened", "happening", "saying", "long", "hear", "couple", "week",
+        "weeks", "month", "months",
     ]
 )
 # sklearn's list counts some nouns as stop words that are real subjects on some channels.
@@ -389,7 +395,7 @@ _BAD_LAST = _BAD_FIRST | frozenset(
     [
         "the", "a", "an", "i", "i'm", "we", "you", "my", "your", "our", "his", "her", "their", "is",
         "are", "was", "were", "be", "that", "this", "it's", "that's", "um", "uh", "like", "just",
-        "very", "really"
+        "very", "really", "if", "when", "because", "which", "who", "what", "where", "how", "than",
     ]
 )
 
@@ -547,6 +553,14 @@ def _avg_sentence_words(texts: list[str]) -> float | None:
     return round(words / sentences, 1)
 
 
+# Words that mark unscripted, informal speech (scripted narration rarely has them).
+_CASUAL = frozenset(
+    {
+        "um", "uh", "yeah", "gonna", "wanna", "gotta", "kinda", "sorta", "like", "okay", "ok", "alright",
+        "stuff", "guys", "cool", "pretty", "basically", "literally", "actually", "totally", "yep", "nope",
+        "wow", "oh", "hmm", "cuz", "dude", "bro", "lol", "haha", "awesome", "super",
+    }
+)
 _HYPE = frozenset(
     {
         "wow", "amazing", "awesome", "incredible", "insane", "crazy", "love", "super", "epic",
@@ -591,13 +605,13 @@ def _tone(texts: list[str], per_passage: list[list[str]]) -> str | None:
     hedges = phrases(_HEDGES) * per_k
     asks = questions + phrases(_VIEWER_QUESTIONS) * per_k
     we = sum(counts[word] for word in ("we", "we're", "let's", "us", "our", "we've", "we'll")) * per_k
-    casual = sum(counts[word] for word in _FILLER if "'" not in word and len(word) <= 5) * per_k
+    casual = sum(counts[word] for word in _CASUAL) * per_k
     contractions = sum(count for token, count in counts.items() if "'" in token and not token.endswith("'s")) * per_k
 
     parts = ["enthusiastic" if exclamations >= 8 or hype >= 6 else "calm"]
-    # Every spoken transcript has fillers and contractions; unscripted talk ran 120-250 per
-    # 1,000 words in the real captions, scripted narration 105-115.
-    parts.append("conversational" if contractions + casual >= 115 else "measured")
+    # In the real captions, unscripted talk (streams, talks, let's-plays) had 54-125 casual words
+    # and contractions per 1,000 words, scripted narration (book reviews, 3Blue1Brown) 13-38.
+    parts.append("conversational" if contractions + casual >= 45 else "measured")
     if asks >= 4:
         parts.append("asks the viewer questions")
     if we >= 15:
@@ -676,7 +690,13 @@ def _openers(per_passage: list[list[str]]) -> list[str]:
     # unless the short form is said far more often on its own.
     candidates = _without_parts(candidates, spread, share=0.5, prefixes_only=True)
     candidates.sort(key=lambda g: (-spread[g], -len(g), g))
-    return [" ".join(gram) for gram in candidates[:MAX_OPENERS]]
+    chosen: list[tuple[str, ...]] = []
+    said: set[tuple[str, ...]] = set()  # 3-word runs of the chosen openers
+    for gram in candidates:
+        if len(chosen) < MAX_OPENERS and not said.intersection(_ngrams(list(gram), 3)):
+            chosen.append(gram)  # "welcome to the book lab i'm bjorn" is the same intro again
+            said.update(_ngrams(list(gram), 3))
+    return [" ".join(gram) for gram in chosen]
 
 
 # --- summary ------------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ T = TypeVar("T")
 # YouTube Shorts may be up to 3 minutes long since October 2024; the original's 61-second rule let
 # the 1-3 minute ones through as if they were long-form videos.
 SHORTS_MAX_S = 180
-# Caption formats we can parse, best first: json3 has word timing, vtt is universal, srv3 is a last
-# resort (captions.py reads json3 and vtt; an srv3 file fails there with a clear message).
-CAPTION_FORMATS = ("json3", "vtt", "srv3")
+# Caption formats we can parse, best first: json3 has word timing, vtt is universal. (YouTube
+# offers both beside srv3/ttml for every track; captions.py does not read the XML formats.)
+CAPTION_FORMATS = ("json3", "vtt")
 SOCKET_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 30.0
 # A Retry-After longer than this is not waited for in-process: the job-level retry takes over.
@@ -114,7 +114,7 @@ class VideoListing:
 class CaptionTrack:
     language: str
     source: Literal["manual", "auto"]
-    fmt: str  # "json3", "vtt" or "srv3"
+    fmt: str  # "json3" or "vtt"
     url: str
 
 
@@ -375,7 +375,7 @@ def caption_track_pick(info: dict[str, Any], *, preferred_language: str = "") ->
     In order: the creator's track in `preferred_language` (else the video's own language); the
     auto-generated track in that language if it is the original speech, not a machine
     translation; any creator track (the video's language first); the original auto track in
-    whatever language it is. "en" matches "en", "en-US", "en-GB"... Formats: json3, vtt, srv3.
+    whatever language it is. "en" matches "en", "en-US", "en-GB"... Formats: json3, then vtt.
     """
     manual: dict[str, list[dict[str, Any]]] = info.get("subtitles") or {}
     auto: dict[str, list[dict[str, Any]]] = info.get("automatic_captions") or {}

@@ -291,3 +291,14 @@ def test_a_second_spelling_of_a_channel_already_added_is_caught_once_resolved(al
     ingest.channel_process(channel=second, client=recorded)
     second.refresh_from_db()
     assert second.status == Channel.Status.FAILED and first.display_name in second.status_reason
+
+
+def test_a_sync_picks_up_a_video_that_was_upcoming_and_has_since_premiered(channel, recorded):
+    ingest.channel_process(channel=channel, client=recorded)
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.READY)
+    entries = recorded.infos["https://www.youtube.com/@recorded/videos"]["entries"]
+    entries[3] = flat_entry("AAAAAAAAAA4", "Live bake next week", 3600, live_status="not_live")
+    channel.refresh_from_db()
+
+    assert ingest.channel_sync(channel=channel, client=recorded) == 1
+    assert channel.videos.get(youtube_id="AAAAAAAAAA4").status == Video.Status.QUEUED

@@ -220,8 +220,8 @@ class OpenAIEmbeddings(EmbeddingProvider):
         # server (Gemini, older Ollama) supports.
         response = self._client.embeddings.create(model=self.model, input=batch, encoding_format="float")
         # The API does not promise to list results in input order; each carries its input's index.
-        by_index = list(response.data)
-        if len(by_index) != len(batch):
+        by_index = sorted(response.data, key=lambda item: item.index)
+        if [item.index for item in by_index] != list(range(len(batch))):
             raise ValueError(f"{self.name} answered {len(by_index)} vectors for {len(batch)} texts.")
         return [item.embedding for item in by_index]
 
