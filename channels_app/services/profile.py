@@ -76,7 +76,7 @@ def passages_sample(passages: list[str], *, max_passages: int = 40, seed: int = 
     candidates = [passage for passage in passages if passage.strip()]
     if len(candidates) <= max_passages:
         return candidates
-    rng = random.Random(seed)  # noqa: S311 - sampling, not security
+    rng = random.Random(seed)  # noqa: S311 - picks a sample, no secret depends on it
     sample = []
     for index in range(max_passages):
         start = index * len(candidates) // max_passages
@@ -149,27 +149,27 @@ def profile_build_with_llm(
 def style_prompt(profile: ChannelProfile, *, name: str | None = None) -> str:
     """Return a few lines for the chat system prompt telling the model how the creator speaks.
 
-    Only what the profile knows is mentioned; an empty style gives just the first line.
-    Profile values may have been edited by the creator and are quoted, not trusted as prose.
+    Only what the profile knows is mentioned; an empty style gives just the first line. The
+    creator may have edited the style, so values of the wrong type are skipped, never raised on.
     """
-    style = profile.style or {}
-    speaker = name or "the creator"
+    style = profile.style if isinstance(profile.style, dict) else {}
     details = []
-    if style.get("tone"):
-        details.append(f"tone {style['tone']}")
-    if style.get("vocabulary_level"):
-        details.append(f"{style['vocabulary_level']} vocabulary")
-    if style.get("avg_sentence_words"):
-        details.append(f"sentences of about {round(float(style['avg_sentence_words']))} words")
-    lines = [f"Speak like {speaker}" + (": " + "; ".join(details) + "." if details else ".")]
-    if style.get("addresses_viewers_as"):
-        lines.append(f"Address the viewer as {_quote(style['addresses_viewers_as'])}.")
-    if style.get("signature_openers"):
-        lines.append(f"When greeting, open the way they do, e.g. {_quote_list(style['signature_openers'])}.")
-    if style.get("catchphrases"):
-        lines.append(f"Catchphrases (use sparingly, where they fit): {_quote_list(style['catchphrases'])}.")
-    if style.get("typical_phrases"):
-        lines.append(f"Typical phrases: {_quote_list(style['typical_phrases'])}.")
+    if _text(style.get("tone")):
+        details.append(f"tone {_text(style['tone'])}")
+    if _text(style.get("vocabulary_level")):
+        details.append(f"{_text(style['vocabulary_level'])} vocabulary")
+    words = style.get("avg_sentence_words")
+    if isinstance(words, int | float) and not isinstance(words, bool) and words > 0:
+        details.append(f"sentences of about {round(words)} words")
+    lines = [f"Speak like {name or 'the creator'}" + (": " + "; ".join(details) + "." if details else ".")]
+    if _text(style.get("addresses_viewers_as")):
+        lines.append(f"Address the viewer as {_quote(_text(style['addresses_viewers_as']))}.")
+    if openers := _texts(style.get("signature_openers")):
+        lines.append(f"When greeting, open the way they do, e.g. {_quote_list(openers)}.")
+    if catchphrases := _texts(style.get("catchphrases")):
+        lines.append(f"Catchphrases (use sparingly, where they fit): {_quote_list(catchphrases)}.")
+    if typical := _texts(style.get("typical_phrases")):
+        lines.append(f"Typical phrases: {_quote_list(typical)}.")
     return "\n".join(lines)
 
 
@@ -366,16 +366,26 @@ def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
 
 
 def _style(texts: list[str], topics: list[str]) -> dict:
-    """The STYLE_KEYS measured from the passages; `topics` keeps subjects out of the catchphrases."""
+    """The STYLE_KEYS measured from the passages, in that order.
+
+    Subjects (`topics`) and the greeting (signature_openers) are kept out of the catchphrases:
+    each is reported once, where it belongs.
+    """
     per_passage = [[token for clause in _clauses(text, at_commas=False) for token in clause] for text in texts]
+    openers = _openers(per_passage)
+    catchphrases = _catchphrases(
+        texts,
+        topic_words={_stem(word) for topic in topics for word in topic.split()},
+        opener_runs={run for opener in openers for run in _ngrams(opener.split(), 3)},
+    )
     return {
-        "catchphrases": _catchphrases(texts, topic_words={_stem(w) for topic in topics for w in topic.split()}),
+        "catchphrases": catchphrases,
         "typical_phrases": _typical_phrases(per_passage),
         "vocabulary_level": _vocabulary_level(per_passage),
         "avg_sentence_words": _avg_sentence_words(texts),
         "tone": _tone(texts, per_passage),
         "addresses_viewers_as": _address_form(per_passage),
-        "signature_openers": _openers(per_passage),
+        "signature_openers": openers,
     }
 
 
@@ -388,7 +398,7 @@ def _min_spread(passage_count: int) -> int:
 _BAD_FIRST = frozenset(
     {
         "and", "or", "but", "so", "of", "to", "by", "as", "at", "in", "on", "for", "from", "with",
-        "than"
+        "than",
     }
 )
 _BAD_LAST = _BAD_FIRST | frozenset(
@@ -400,13 +410,15 @@ _BAD_LAST = _BAD_FIRST | frozenset(
 )
 
 
-def _catchphrases(texts: list[str], *, topic_words: set[str]) -> list[str]:
+def _catchphrases(
+    texts: list[str], *, topic_words: set[str], opener_runs: set[tuple[str, ...]]
+) -> list[str]:
     """3-6-word phrases said in several different passages, most widespread first.
 
     A phrase needs at least one word that is neither a stop word nor common filler, and not
     only topic words ("the 80 20 principle" is a subject, not a habit). A phrase whose every use
     sits next to an already chosen catchphrase is a piece of the same longer repeated
-    sentence, so it is skipped.
+    sentence, so it is skipped; so is one sharing three words in a row with a signature opener.
     """
     passage_sentences = [_clauses(text, at_commas=False) for text in texts]
     spread: Counter = Counter()
@@ -421,6 +433,7 @@ def _catchphrases(texts: list[str], *, topic_words: set[str]) -> list[str]:
         and gram[-1] not in _BAD_LAST
         and any(_is_topic_word(token) for token in gram)
         and not all(_stem(token) in topic_words for token in gram if _is_topic_word(token))
+        and not opener_runs.intersection(_ngrams(list(gram), 3))
     ]
     # A phrase always said as part of a longer candidate is that longer phrase ("that's the
     # secret" inside "that's the secret folks").
@@ -564,13 +577,13 @@ _CASUAL = frozenset(
 _HYPE = frozenset(
     {
         "wow", "amazing", "awesome", "incredible", "insane", "crazy", "love", "super", "epic",
-        "huge", "fantastic", "excited", "omg"
+        "huge", "fantastic", "excited", "omg",
     }
 )
 _HUMOUR = frozenset(
     {
         "haha", "hahaha", "lol", "lmao", "joke", "joking", "kidding", "funny", "hilarious",
-        "laughs", "laughing"
+        "laughs", "laughing",
     }
 )
 _HEDGES = ("i think", "i guess", "maybe", "probably", "perhaps", "kind of", "sort of")
@@ -623,14 +636,24 @@ def _tone(texts: list[str], per_passage: list[list[str]]) -> str | None:
     return ", ".join(parts)
 
 
+# Words after which "guys", "everyone", "friends" or "chat" is someone being addressed.
+_ADDRESS_AFTER = frozenset(
+    {
+        "hey", "hi", "hello", "yo", "welcome", "back", "thanks", "thank", "you", "okay", "alright",
+        "bye", "morning", "evening", "and", "so",
+    }
+)
+
+
 def _address_form(per_passage: list[list[str]]) -> str | None:
-    """The dominant way of addressing viewers: "you guys", "folks", "everyone", "friends", "chat" or "you".
+    """The dominant way of addressing viewers: "you guys", "folks", "y'all", "everyone", "friends",
+    "chat" or "you".
 
     Named forms are counted only where they address someone ("hey guys", "thanks everyone"),
     not in "these guys" or "everyone knows"; a named form wins when used at least twice,
     otherwise plain "you" when the creator talks to the viewer at all.
     """
-    greet = {"hey", "hi", "hello", "yo", "welcome", "back", "thanks", "thank", "you", "okay", "alright", "bye", "morning", "evening", "and", "so"}
+    greet = _ADDRESS_AFTER
     forms: Counter = Counter()
     you = 0
     for tokens in per_passage:
@@ -693,7 +716,9 @@ def _openers(per_passage: list[list[str]]) -> list[str]:
     chosen: list[tuple[str, ...]] = []
     said: set[tuple[str, ...]] = set()  # 3-word runs of the chosen openers
     for gram in candidates:
-        if len(chosen) < MAX_OPENERS and not said.intersection(_ngrams(list(gram), 3)):
+        if len(chosen) >= MAX_OPENERS or any(_contains(kept, gram) for kept in chosen):
+            continue
+        if not said.intersection(_ngrams(list(gram), 3)):
             chosen.append(gram)  # "welcome to the book lab i'm bjorn" is the same intro again
             said.update(_ngrams(list(gram), 3))
     return [" ".join(gram) for gram in chosen]
@@ -724,11 +749,21 @@ def _summary(channel_title: str, topics: list[str], style: dict) -> str:
     return " ".join(sentences)
 
 
-def _quote(value: object) -> str:
-    return json.dumps(str(value), ensure_ascii=False)
+def _text(value: object) -> str:
+    """`value` as one line of text, or "" when it is not a string."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def _quote_list(values: list) -> str:
+def _texts(value: object) -> list[str]:
+    """The non-empty strings of a list, or [] when `value` is not a list."""
+    return [text for item in value if (text := _text(item))] if isinstance(value, list) else []
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _quote_list(values: list[str]) -> str:
     return ", ".join(_quote(value) for value in values)
 
 

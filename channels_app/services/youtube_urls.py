@@ -125,7 +125,9 @@ def _from_youtube_path(segments: list[str], query: dict[str, list[str]]) -> YouT
     elif first == "channel" and rest:
         channel_rest = rest[1:]
         if not _CHANNEL_ID.fullmatch(rest[0]):
-            raise InvalidYouTubeUrl("That channel id is not valid (it should be UC followed by 22 characters).")
+            raise InvalidYouTubeUrl(
+                "That channel id is not valid (it should be UC followed by 22 characters)."
+            )
         target = YouTubeTarget("channel", rest[0], f"{_BASE}/channel/{rest[0]}")
     elif first in ("c", "user") and rest:
         channel_rest = rest[1:]

@@ -23,7 +23,9 @@ from channels_app.services.captions import (
 )
 
 DATA = Path(__file__).parent / "data"
-REALDATA = Path(os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata")
+REALDATA = Path(
+    os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata"
+)
 REAL_CAPTIONS = REALDATA / "captions"
 needs_realdata = pytest.mark.skipif(not REAL_CAPTIONS.is_dir(), reason=f"no real captions at {REAL_CAPTIONS}")
 
@@ -104,7 +106,9 @@ def test_it_unescapes_entities_strips_tags_and_skips_note_and_style_blocks():
 
 
 def test_it_tolerates_blank_lines_before_the_webvtt_header():
-    assert parse_vtt("\n\nWEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi there\n") == [Segment(1.0, 2.0, "hi there")]
+    assert parse_vtt("\n\nWEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhi there\n") == [
+        Segment(1.0, 2.0, "hi there")
+    ]
 
 
 def test_it_keeps_a_word_repeated_across_a_cue_boundary():
@@ -120,7 +124,11 @@ def test_it_drops_the_repeated_words_of_single_line_rolling_cues():
         "00:00:03.000 --> 00:00:04.000\nhello world how are you\n"
     )
 
-    assert [(s.start_s, s.text) for s in parse_vtt(text)] == [(1.0, "hello"), (2.0, "world"), (3.0, "how are you")]
+    assert [(s.start_s, s.text) for s in parse_vtt(text)] == [
+        (1.0, "hello"),
+        (2.0, "world"),
+        (3.0, "how are you"),
+    ]
 
 
 # --- SRT -------------------------------------------------------------------------
@@ -235,7 +243,10 @@ def test_it_treats_numbers_and_a_stray_time_at_line_starts_as_speech():
     [
         (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nvtt text\n", "vtt text"),
         (b"1\n00:00:01,000 --> 00:00:02,000\nsrt text\n", "srt text"),
-        (b'{"events": [{"tStartMs": 1000, "dDurationMs": 500, "segs": [{"utf8": "json text"}]}]}', "json text"),
+        (
+            b'{"events": [{"tStartMs": 1000, "dDurationMs": 500, "segs": [{"utf8": "json text"}]}]}',
+            "json text",
+        ),
         (b"[1.0 + 2.0] timed text\n[3.0 + 1.0] more\n", "timed text"),
         (b"just words.", "just words."),
     ],
@@ -262,7 +273,7 @@ def test_an_explicit_format_overrides_detection():
         (b"hello there", {"fmt": "vtt"}, "not a valid WebVTT"),
         (b"hello there", {"filename": "talk.vtt"}, "talk.vtt"),
         (b'{"wireMagic": "pb3"}', {}, "not YouTube json3"),
-        (b"[[\"sentence\", 0.0, 1.0]]", {}, "not YouTube json3"),
+        (b'[["sentence", 0.0, 1.0]]', {}, "not YouTube json3"),
         (b'{"events": [{"segs": [{"utf8": "no start"}]}]}', {}, "tStartMs"),
         (b"{not json", {"fmt": "json3"}, "not valid JSON"),
         (b"no cues here", {"fmt": "srt"}, "No SRT cues"),
@@ -286,9 +297,33 @@ def test_its_error_is_a_value_error():
         st.binary(max_size=400),
         st.text(max_size=400).map(lambda t: t.encode()),
         st.lists(
-            st.sampled_from(["WEBVTT", "\n", "\n\n", "1", "00:00:01.000 --> 00:00:02.000", "00:00:01,000 --> 0:0:2,5",
-                             " ", "<c>", "</c>", "&amp;", "NOTE", "STYLE", "{", "}", '"events"', "[", "]", "+",
-                             "99:99:99.999", "-->", "word", "é", "\r\n"]),
+            st.sampled_from(
+                [
+                    "WEBVTT",
+                    "\n",
+                    "\n\n",
+                    "1",
+                    "00:00:01.000 --> 00:00:02.000",
+                    "00:00:01,000 --> 0:0:2,5",
+                    " ",
+                    "<c>",
+                    "</c>",
+                    "&amp;",
+                    "NOTE",
+                    "STYLE",
+                    "{",
+                    "}",
+                    '"events"',
+                    "[",
+                    "]",
+                    "+",
+                    "99:99:99.999",
+                    "-->",
+                    "word",
+                    "é",
+                    "\r\n",
+                ]
+            ),
             max_size=30,
         ).map(lambda parts: "".join(parts).encode()),
     )
@@ -347,7 +382,9 @@ def test_real_auto_captions_say_each_phrase_once(path):
     # YouTube marks the newly spoken words of a cue with <hh:mm:ss.mmm> tags; those lines
     # alone are an independent reference for "each phrase once".
     timed = re.compile(r"<\d\d:\d\d:\d\d\.\d{3}>")
-    reference = " ".join(re.sub(r"<[^>]*>", "", line) for line in raw.splitlines() if timed.search(line)).split()
+    reference = " ".join(
+        re.sub(r"<[^>]*>", "", line) for line in raw.splitlines() if timed.search(line)
+    ).split()
 
     assert rolling_repeat_share(naive) > 0.2  # the check catches the rolling-duplicate bug (~0.33)...
     assert rolling_repeat_share(words) < 0.01  # ...and real speech passes it (at most 0.001)
@@ -356,7 +393,9 @@ def test_real_auto_captions_say_each_phrase_once(path):
 
 @needs_realdata
 def test_the_real_vtt_and_its_ytdlp_srt_give_the_same_words():
-    vtt = parse_captions((REAL_CAPTIONS / "youtube_auto_vtt/sean_agent_team_vs_swarm.WuOlqBsDg-w.en.vtt").read_bytes())
+    vtt = parse_captions(
+        (REAL_CAPTIONS / "youtube_auto_vtt/sean_agent_team_vs_swarm.WuOlqBsDg-w.en.vtt").read_bytes()
+    )
     srt = parse_captions(
         (REAL_CAPTIONS / "srt/sean_agent_team_vs_swarm.WuOlqBsDg-w.ytdlp_converted_auto.en.srt").read_bytes()
     )
@@ -377,7 +416,9 @@ def test_the_french_srt_reads_the_same_in_utf8_and_windows_1252():
 
 
 @needs_realdata
-@pytest.mark.parametrize("path", sorted(REAL_CAPTIONS.glob("3b1b_manual/*/captions.srt")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted(REAL_CAPTIONS.glob("3b1b_manual/*/captions.srt")), ids=lambda p: p.parent.name
+)
 def test_the_3b1b_srt_files_parse_and_keep_their_text(path):
     segments = parse_captions(path.read_bytes())
     cue_texts = [

@@ -122,7 +122,9 @@ def test_a_tiny_last_chunk_stays_apart_when_joining_would_make_the_chunk_too_big
 
 def test_the_overlap_never_swallows_the_whole_previous_chunk():
     segments = make_segments([5] * 12)
-    chunks = chunk_segments(segments, title=TITLE, target_words=20, min_words=10, max_words=25, overlap_words=30)
+    chunks = chunk_segments(
+        segments, title=TITLE, target_words=20, min_words=10, max_words=25, overlap_words=30
+    )
 
     runs = [segment_indexes(c, segments) for c in chunks]
     assert runs[:2] == [[0, 1, 2, 3], [1, 2, 3, 4]]  # 15 words of overlap, not all 20

@@ -44,7 +44,8 @@ def _worker(*args: str) -> subprocess.Popen:
     }
     env.pop("REDIS_DB", None)
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "ingest", "--serializer", "rq.serializers.JSONSerializer", *args],
+        [sys.executable, "manage.py", "rqworker", "ingest", "--serializer", "rq.serializers.JSONSerializer",
+         "--worker-class", "rq.worker.SimpleWorker", *args],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

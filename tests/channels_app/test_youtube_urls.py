@@ -21,43 +21,125 @@ ACCEPTED = [
     ("  @mkbhd \n", "channel", "@mkbhd", "https://www.youtube.com/@mkbhd"),
     ("@Tech.Talk-2_go", "channel", "@Tech.Talk-2_go", "https://www.youtube.com/@Tech.Talk-2_go"),
     ("HTTPS://WWW.YOUTUBE.COM/@mkbhd", "channel", "@mkbhd", "https://www.youtube.com/@mkbhd"),
-    (f"https://www.youtube.com/channel/{CHANNEL_ID}", "channel", CHANNEL_ID,
-     f"https://www.youtube.com/channel/{CHANNEL_ID}"),
-    (f"www.youtube.com/channel/{CHANNEL_ID}/featured", "channel", CHANNEL_ID,
-     f"https://www.youtube.com/channel/{CHANNEL_ID}"),
-    (f"https://music.youtube.com/channel/{CHANNEL_ID}", "channel", CHANNEL_ID,
-     f"https://www.youtube.com/channel/{CHANNEL_ID}"),
-    ("https://www.youtube.com/c/LinusTechTips/videos", "channel", "c/LinusTechTips",
-     "https://www.youtube.com/c/LinusTechTips"),
+    (
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+        "channel",
+        CHANNEL_ID,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    (
+        f"www.youtube.com/channel/{CHANNEL_ID}/featured",
+        "channel",
+        CHANNEL_ID,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    (
+        f"https://music.youtube.com/channel/{CHANNEL_ID}",
+        "channel",
+        CHANNEL_ID,
+        f"https://www.youtube.com/channel/{CHANNEL_ID}",
+    ),
+    (
+        "https://www.youtube.com/c/LinusTechTips/videos",
+        "channel",
+        "c/LinusTechTips",
+        "https://www.youtube.com/c/LinusTechTips",
+    ),
     ("youtube.com/user/pewdiepie", "channel", "user/pewdiepie", "https://www.youtube.com/user/pewdiepie"),
     # playlists
-    (f"https://www.youtube.com/playlist?list={PLAYLIST_ID}", "playlist", PLAYLIST_ID,
-     f"https://www.youtube.com/playlist?list={PLAYLIST_ID}"),
-    (f"music.youtube.com/playlist?list={PLAYLIST_ID}&si=x", "playlist", PLAYLIST_ID,
-     f"https://www.youtube.com/playlist?list={PLAYLIST_ID}"),
-    (f"https://www.youtube.com/watch?list={PLAYLIST_ID}", "playlist", PLAYLIST_ID,
-     f"https://www.youtube.com/playlist?list={PLAYLIST_ID}"),
+    (
+        f"https://www.youtube.com/playlist?list={PLAYLIST_ID}",
+        "playlist",
+        PLAYLIST_ID,
+        f"https://www.youtube.com/playlist?list={PLAYLIST_ID}",
+    ),
+    (
+        f"music.youtube.com/playlist?list={PLAYLIST_ID}&si=x",
+        "playlist",
+        PLAYLIST_ID,
+        f"https://www.youtube.com/playlist?list={PLAYLIST_ID}",
+    ),
+    (
+        f"https://www.youtube.com/watch?list={PLAYLIST_ID}",
+        "playlist",
+        PLAYLIST_ID,
+        f"https://www.youtube.com/playlist?list={PLAYLIST_ID}",
+    ),
     # videos
-    (f"https://www.youtube.com/watch?v={VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/watch?v={VIDEO_ID}&t=42s&si=Xy_z", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/watch?feature=share&v={VIDEO_ID}#t=10", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
+    (
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube.com/watch?v={VIDEO_ID}&t=42s&si=Xy_z",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube.com/watch?feature=share&v={VIDEO_ID}#t=10",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
     # A watch link inside a playlist is the video (decision recorded in youtube_urls.py).
-    (f"https://www.youtube.com/watch?v={VIDEO_ID}&list={PLAYLIST_ID}&index=3", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://youtu.be/{VIDEO_ID}?si=abc&t=42", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
+    (
+        f"https://www.youtube.com/watch?v={VIDEO_ID}&list={PLAYLIST_ID}&index=3",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://youtu.be/{VIDEO_ID}?si=abc&t=42",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
     (f"youtu.be/{VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/shorts/{VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/live/{VIDEO_ID}?feature=shared", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/embed/{VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?rel=0", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://www.youtube.com/v/{VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://m.youtube.com/watch?v={VIDEO_ID}", "video", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}"),
-    (f"https://music.youtube.com/watch?v={VIDEO_ID}", "video", VIDEO_ID,
-     f"https://www.youtube.com/watch?v={VIDEO_ID}"),
+    (
+        f"https://www.youtube.com/shorts/{VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube.com/live/{VIDEO_ID}?feature=shared",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube.com/embed/{VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?rel=0",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://www.youtube.com/v/{VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://m.youtube.com/watch?v={VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
+    (
+        f"https://music.youtube.com/watch?v={VIDEO_ID}",
+        "video",
+        VIDEO_ID,
+        f"https://www.youtube.com/watch?v={VIDEO_ID}",
+    ),
 ]
 
 REJECTED = [
@@ -145,9 +227,39 @@ def test_arbitrary_text_raises_nothing_but_invalid_youtube_url(text):
 
 
 _pieces = st.sampled_from(
-    ["https://", "http://", "www.", "m.", "youtube.com", "youtu.be", "youtube-nocookie.com", "/", "@", "watch",
-     "?v=", "&list=", "playlist", "channel", "c", "user", "shorts", "embed", "live", "videos", ".", ":", "#",
-     "%", "[", "\\", VIDEO_ID, CHANNEL_ID, PLAYLIST_ID, "mkbhd", "é"]
+    [
+        "https://",
+        "http://",
+        "www.",
+        "m.",
+        "youtube.com",
+        "youtu.be",
+        "youtube-nocookie.com",
+        "/",
+        "@",
+        "watch",
+        "?v=",
+        "&list=",
+        "playlist",
+        "channel",
+        "c",
+        "user",
+        "shorts",
+        "embed",
+        "live",
+        "videos",
+        ".",
+        ":",
+        "#",
+        "%",
+        "[",
+        "\\",
+        VIDEO_ID,
+        CHANNEL_ID,
+        PLAYLIST_ID,
+        "mkbhd",
+        "é",
+    ]
 )
 
 
@@ -164,7 +276,9 @@ def test_url_shaped_text_parses_to_a_target_whose_canonical_url_parses_back_to_i
 _schemes = st.sampled_from(["", "http://", "https://"])
 _hosts = st.sampled_from(["youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"])
 _extra_query = st.dictionaries(
-    st.sampled_from(["t", "si", "feature", "index", "pp"]), st.from_regex(r"\A[A-Za-z0-9_-]{1,20}\Z"), max_size=3
+    st.sampled_from(["t", "si", "feature", "index", "pp"]),
+    st.from_regex(r"\A[A-Za-z0-9_-]{1,20}\Z"),
+    max_size=3,
 )
 
 
@@ -172,10 +286,17 @@ _extra_query = st.dictionaries(
 def test_any_watch_link_gives_its_video(video_id, scheme, host, extra_query):
     url = f"{scheme}{host}/watch?" + urlencode({**extra_query, "v": video_id})
 
-    assert parse_youtube_url(url) == YouTubeTarget("video", video_id, f"https://www.youtube.com/watch?v={video_id}")
+    assert parse_youtube_url(url) == YouTubeTarget(
+        "video", video_id, f"https://www.youtube.com/watch?v={video_id}"
+    )
 
 
-@given(st.from_regex(r"\A@[A-Za-z0-9_.-]{3,30}\Z"), _schemes, _hosts, st.sampled_from(["", "/", "/videos", "/streams"]))
+@given(
+    st.from_regex(r"\A@[A-Za-z0-9_.-]{3,30}\Z"),
+    _schemes,
+    _hosts,
+    st.sampled_from(["", "/", "/videos", "/streams"]),
+)
 def test_any_valid_handle_link_gives_its_channel(handle, scheme, host, tab):
     target = parse_youtube_url(f"{scheme}{host}/{handle}{tab}")
 

@@ -51,8 +51,11 @@ class Command(BaseCommand):
         commands = {
             "web": [python, "-m", "uvicorn", "yoppy.asgi:application", "--host", host, "--port", str(port),
                     "--timeout-graceful-shutdown", "5"],
+            # SimpleWorker runs jobs in the worker process itself, so the embedding model is
+            # loaded once per worker, not once per job in a fresh fork.
             "worker": [python, manage, "rqworker", "ingest", "chat", "billing", "bots", "default",
-                       "--with-scheduler", "--serializer", "rq.serializers.JSONSerializer"],
+                       "--with-scheduler", "--serializer", "rq.serializers.JSONSerializer",
+                       "--worker-class", "rq.worker.SimpleWorker"],
             "scheduler": [python, manage, "scheduler"],
         }  # fmt: skip
         children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
