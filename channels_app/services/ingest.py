@@ -239,7 +239,9 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
     chunks = chunk_segments(segments, title=video.title)
     provider = embedding_provider()
     vectors = []
-    batch = max(settings.EMBEDDING_BATCH_SIZE, 1) * 4
+    # Large groups: the model sorts each group by length, so bigger groups pad less. The
+    # heartbeat between groups keeps a long video from looking stale (INGEST_STALE_AFTER_S).
+    batch = 1024
     for start in range(0, len(chunks), batch):
         vectors.extend(provider.embed_documents([c.embed_text for c in chunks[start : start + batch]]))
         _heartbeat(video)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from yoppy import embedded
+from yoppy.env import env_int, env_str
 
 DEMO_ADMIN_EMAIL = "admin@yoppy.local"
 
@@ -26,8 +26,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default=os.environ.get("YOPPY_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("YOPPY_PORT", "8000")))
+        parser.add_argument("--host", default=env_str("YOPPY_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("YOPPY_PORT", 8000, minimum=1))
 
     def handle(self, *args, host: str, port: int, **options) -> None:
         for service in settings.EMBEDDED_SERVICES:
