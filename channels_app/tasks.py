@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from channels_app.models import Channel, Video
+from channels_app.models import Channel
 from channels_app.services import channels as channel_services
 from channels_app.services import ingest
 

@@ -112,7 +112,7 @@ def channel_delete_request(*, channel: Channel) -> None:
 def channel_delete(*, channel: Channel) -> None:
     """Remove a channel with its videos, chunks, caption files and pending jobs. Safe to repeat."""
     video_ids = list(channel.videos.values_list("pk", flat=True))
-    files = [name for name in channel.videos.exclude(caption_file="").values_list("caption_file", flat=True)]
+    files = list(channel.videos.exclude(caption_file="").values_list("caption_file", flat=True))
     jobs.cancel_channel_jobs(channel_id=channel.pk, video_ids=video_ids)
     with transaction.atomic():
         channel.delete()

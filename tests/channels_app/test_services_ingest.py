@@ -12,12 +12,15 @@ from channels_app.services import channels as channel_services
 from channels_app.services import ingest
 from channels_app.services.youtube import YouTubeError
 from tests.channels_app.factories import ChannelFactory
-from tests.channels_app.youtube_doubles import CaptionServer, RecordedYouTube, channel_tab, flat_entry, video_info
+from tests.channels_app.youtube_doubles import (
+    CaptionServer,
+    RecordedYouTube,
+    channel_tab,
+    flat_entry,
+    video_info,
+)
 
-WORDS = (
-    "today we are going to talk about sourdough starters and how to keep them alive "
-    "you need flour and water in equal weight and a warm spot in your kitchen "
-).split()
+WORDS = ["today", "we", "are", "going", "to", "talk", "about", "sourdough", "starters", "and", "how", "to", "keep", "them", "alive", "you", "need", "flour", "and", "water", "in", "equal", "weight", "and", "a", "warm", "spot", "in", "your", "kitchen"]
 
 
 def vtt_transcript(minutes: int = 6, *, topic: str = "sourdough") -> bytes:

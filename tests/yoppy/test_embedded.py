@@ -98,6 +98,8 @@ def test_postgres_moves_to_a_free_port_when_its_previous_one_was_taken(pg_dir):
     first = embedded.postgres_ensure(pg_dir)
     embedded.postgres_stop(pg_dir)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        # The old server's closed connections may sit in TIME_WAIT on that port.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", first.port))
         squatter.listen(1)
         again = embedded.postgres_ensure(pg_dir)
