@@ -645,6 +645,18 @@ _ADDRESS_AFTER = frozenset(
 )
 
 
+# Greetings that are followed by the audience's name ("hi bakers"), not by a clause.
+_VOCATIVE_AFTER = frozenset({"hey", "hi", "hello", "bye", "thanks"})
+_NOT_AUDIENCE = frozenset(
+    {"guys", "this", "is", "was", "its", "has", "does", "thanks", "as", "us", "yes", "his", "hers", "ours", "yours"}
+)
+
+
+def _looks_like_audience(word: str) -> bool:
+    """A plural noun such as "bakers" or "gamers" (the closed words above are not)."""
+    return len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word not in _NOT_AUDIENCE
+
+
 def _address_form(per_passage: list[list[str]]) -> str | None:
     """The dominant way of addressing viewers: "you guys", "folks", "y'all", "everyone", "friends",
     "chat" or "you".
@@ -672,6 +684,9 @@ def _address_form(per_passage: list[list[str]]) -> str | None:
                 forms["friends"] += 1
             elif word == "chat" and (before in greet or i == 0) and after not in ("gpt", "bot", "room", "app"):
                 forms["chat"] += 1
+            elif before in _VOCATIVE_AFTER and _looks_like_audience(word):
+                # A creator's own name for the audience: "hi bakers", "thanks, gamers".
+                forms[word] += 1
     if forms:
         form, count = min(forms.items(), key=lambda item: (-item[1], item[0]))
         if count >= 2:

@@ -398,3 +398,13 @@ def test_booklab_auto_captions_give_book_topics_fast():
     assert any("book recommendations" in phrase for phrase in profile.style["catchphrases"])
     assert profile.style["avg_sentence_words"] is None  # auto-captions: no punctuation to count
     assert "music" not in " ".join(profile.topics)
+
+
+def test_a_creators_own_name_for_the_audience_is_the_address_form():
+    passages = [
+        "hi bakers, mira here. today we make a starter and you will love it",
+        "hi bakers, welcome back. the lamination needs cold butter, you know",
+        "thanks bakers for watching, see you next week",
+    ]
+    profile = profile_build_local(channel_title="Mira", video_titles=[], passages=passages)
+    assert profile.style["addresses_viewers_as"] == "bakers"

@@ -21,7 +21,7 @@ def test_the_landing_page_lists_the_plans_with_seo_and_structured_data(client, d
     assert '<meta name="description"' in html and 'property="og:title"' in html
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
     assert {offer["name"]: offer["price"] for offer in ld["offers"]} == {"Free": "0.00", "Personal": "3.60", "Creator": "18.00"}
-    for cell in ("Free", "$3.60", "$18.00", "10000", "500", "20", "Unlimited"):
+    for cell in ("Free", "$3.60", "$18.00", "10,000", "500", "20", "Unlimited"):
         assert cell in html
 
 
