@@ -57,3 +57,31 @@ def test_a_password_reset_email_is_sent_for_a_known_address(client, alice):
 def test_social_login_buttons_are_absent_without_keys(client, db):
     page = client.get(reverse("account_login"))
     assert b"google" not in page.content.lower() and b"discord" not in page.content.lower()
+
+
+def test_google_and_discord_login_switch_on_when_their_keys_are_set():
+    """INSTALLED_APPS is read once at start-up, so this starts a fresh process with the keys."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yoppy.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "GOOGLE_CLIENT_ID": "id", "GOOGLE_CLIENT_SECRET": "secret",
+        "DISCORD_CLIENT_ID": "id", "DISCORD_CLIENT_SECRET": "secret",
+    }  # fmt: skip
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings; from django.urls import reverse\n"
+        "print(settings.GOOGLE_LOGIN_ENABLED, settings.DISCORD_LOGIN_ENABLED)\n"
+        "print(reverse('google_login'), reverse('discord_login'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "/accounts/google/login/", "/accounts/discord/login/"]
