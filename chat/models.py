@@ -1,3 +1,76 @@
-"""Tables of Chat."""
+"""Conversations between fans and a channel's AI persona, and their messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
 
 
+class Conversation(models.Model):
+    """A fan's chat with one channel: a signed-in user's, or an anonymous session's (24 h)."""
+
+    channel = models.ForeignKey("channels_app.Channel", on_delete=models.CASCADE, related_name="conversations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
+    )
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    title = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Anonymous conversations expire.")
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(session_key=""), name="chat_conversation_has_an_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"Conversation {self.pk}"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", "Fan"
+        ASSISTANT = "assistant", "Persona"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to stream"
+        STREAMING = "streaming", "Streaming"
+        COMPLETE = "complete", "Complete"
+        ERROR = "error", "Error"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    citations = models.JSONField(default=list, blank=True)
+    confidence = models.CharField(max_length=16, blank=True)
+    provider = models.CharField(max_length=120, blank=True, help_text='"offline" or the LLM that wrote it.')
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # The question this answer answers (for regenerate and for the retrieval query).
+    question = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    CONFIDENCE_LABELS = {
+        "high": "High confidence: the videos answer this directly",
+        "medium": "Medium confidence: the videos touch on this",
+        "low": "Low confidence: only loosely related moments were found",
+        "not_covered": "Not covered in the videos",
+    }
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:60]}"
+
+    @property
+    def confidence_label(self) -> str:
+        return self.CONFIDENCE_LABELS.get(self.confidence, "")

@@ -336,3 +336,14 @@ INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
 CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+
+# --------------------------------------------------------------------------------------------
+# Chat
+
+# Anonymous fans on public pages: questions per day, per browser session and per IP address.
+ANON_QUESTIONS_PER_SESSION = env_int("ANON_QUESTIONS_PER_SESSION", 3, minimum=0)
+ANON_QUESTIONS_PER_IP = env_int("ANON_QUESTIONS_PER_IP", 20, minimum=0)
+# Exchanges (question + answer) of the conversation given to the model as context.
+CHAT_HISTORY_EXCHANGES = 5
+# Anonymous conversations live with the session for this long.
+ANON_CONVERSATION_TTL_S = 24 * 3600

@@ -1,0 +1,143 @@
+"""Writes for chat: asking (quota first), regenerating, deleting conversations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.services import quota_consume
+from channels_app.models import Channel
+from chat.models import Conversation, Message
+
+MAX_QUESTION_CHARS = 2000
+
+
+class QuestionRefused(Exception):
+    """The question cannot be asked now; the message says why and what to do."""
+
+    def __init__(self, message: str, *, upgrade: bool = False, sign_up: bool = False):
+        super().__init__(message)
+        self.upgrade = upgrade
+        self.sign_up = sign_up
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks: a signed-in user, or an anonymous session from an IP address."""
+
+    user: object | None
+    session_key: str
+    ip: str
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None or not self.user.is_authenticated
+
+
+def _anonymous_quota_take(*, asker: Asker) -> None:
+    """Count one anonymous question per session and per IP for today, in Redis, or refuse.
+
+    INCR is atomic; on going over either limit both counters are given back, so a refused
+    question costs nothing.
+    """
+    redis = django_rq.get_connection("default")
+    today = timezone.now().strftime("%Y%m%d")
+    keys = [
+        (f"yoppy:anon-questions:{today}:session:{asker.session_key}", settings.ANON_QUESTIONS_PER_SESSION),
+        (f"yoppy:anon-questions:{today}:ip:{asker.ip}", settings.ANON_QUESTIONS_PER_IP),
+    ]
+    pipe = redis.pipeline()
+    for key, _ in keys:
+        pipe.incr(key)
+        pipe.expire(key, 2 * 24 * 3600)
+    counts = pipe.execute()[::2]
+    if any(count > limit for count, (_, limit) in zip(counts, keys, strict=True)):
+        pipe = redis.pipeline()
+        for key, _ in keys:
+            pipe.decr(key)
+        pipe.execute()
+        raise QuestionRefused(
+            "You've used today's free questions. Sign up free to keep chatting.", sign_up=True
+        )
+
+
+def _quota_take(*, asker: Asker) -> None:
+    """One question is one query, taken before any model runs (the original counted after)."""
+    if asker.is_anonymous:
+        _anonymous_quota_take(asker=asker)
+        return
+    decision = quota_consume(user=asker.user)
+    if not decision.allowed:
+        raise QuestionRefused(
+            f"You've used all {decision.limit} questions of your plan this month. Upgrade for more.",
+            upgrade=True,
+        )
+
+
+def _clean_question(text: str) -> str:
+    question = " ".join((text or "").split())
+    if not question:
+        raise QuestionRefused("Type a question first.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionRefused(f"Please keep questions under {MAX_QUESTION_CHARS} characters.")
+    return question
+
+
+@transaction.atomic
+def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Conversation | None = None) -> Message:
+    """Record a fan's question and a pending answer to stream; returns the pending answer.
+
+    Preconditions: ``channel`` and ``conversation`` were fetched through chat.selectors for this
+    asker (access checked). Raises QuestionRefused (nothing stored, nothing consumed) when the
+    question is empty, too long, or over quota.
+    """
+    question = _clean_question(text)
+    if channel.status not in {Channel.Status.READY, Channel.Status.READY_WITH_ERRORS} and not channel.chunks_count:
+        raise QuestionRefused("This channel is still being processed. Try again in a few minutes.")
+    _quota_take(asker=asker)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            channel=channel,
+            user=None if asker.is_anonymous else asker.user,
+            session_key=asker.session_key if asker.is_anonymous else "",
+            title=question[:200],
+            expires_at=timezone.now() + dt.timedelta(seconds=settings.ANON_CONVERSATION_TTL_S)
+            if asker.is_anonymous
+            else None,
+        )
+    asked = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=question)
+    answer = Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.PENDING, question=asked
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    return answer
+
+
+@transaction.atomic
+def answer_regenerate(*, asker: Asker, conversation: Conversation) -> Message:
+    """Answer the last question again; it counts as a question (quota first)."""
+    last = conversation.messages.filter(role=Message.Role.ASSISTANT).order_by("-created_at", "-id").first()
+    if last is None or last.question_id is None:
+        raise QuestionRefused("There is no answer to regenerate yet.")
+    _quota_take(asker=asker)
+    question = last.question
+    last.delete()
+    return Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.PENDING, question=question
+    )
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    conversation.delete()
+
+
+def message_claim_for_streaming(*, message: Message) -> bool:
+    """Only one stream per pending answer (a reload must not run the model twice)."""
+    return bool(
+        Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(status=Message.Status.STREAMING)
+    )
