@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/channels/", include("channels_app.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

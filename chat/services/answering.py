@@ -1,0 +1,111 @@
+"""Answer a pending question: retrieve, generate (LLM or offline), stream, then store.
+
+``answer_events`` is a plain generator of (event, data) pairs; the SSE view only formats them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+
+from django.conf import settings
+
+from billing.selectors import plan_get_for_user
+from channels_app.services.profile import ChannelProfile, style_prompt
+from chat import answers
+from chat.models import Message
+from chat.selectors import history_for
+from chat.services.retrieval import passages_search, query_for_retrieval
+from yoppy.ai.llm import LLMError, llm_provider
+
+logger = logging.getLogger(__name__)
+
+# Offline answers are "streamed" a few words at a time so the fan sees the same experience.
+_OFFLINE_PIECE = re.compile(r"\S+\s*")
+
+
+def _max_tokens(message: Message) -> int:
+    """Answer length follows the plan of whoever pays for the question (the fan, or for an
+    anonymous fan the channel's owner)."""
+    payer = message.conversation.user or message.conversation.channel.owner
+    return plan_get_for_user(user=payer).max_answer_tokens
+
+
+def _max_words(message: Message) -> int:
+    return max(80, int(_max_tokens(message) * 0.7))
+
+
+def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
+    """Yield ("token", {"text"}) events, then one ("done", {...}) or ("error", {"message"}).
+
+    Precondition: ``message`` is an assistant message claimed for streaming.
+    """
+    started = time.monotonic()
+    conversation = message.conversation
+    channel = conversation.channel
+    question = message.question.content
+    history = history_for(message=message, exchanges=settings.CHAT_HISTORY_EXCHANGES)
+    llm = llm_provider()
+
+    query = query_for_retrieval(question=question, history=history, llm=llm)
+    passages = passages_search(query=query, channel_ids=[channel.pk])
+    citations = answers.citations_for(passages)
+    confidence = answers.confidence_for(passages)
+    creator = channel.display_name
+
+    pieces: list[str] = []
+    first_token_ms = None
+    try:
+        if llm is None:
+            text = answers.answer_offline(
+                creator_name=creator, question=question, passages=passages, confidence=confidence
+            )
+            stream = (match.group(0) for match in _OFFLINE_PIECE.finditer(text))
+        else:
+            prompt = answers.prompt_messages(
+                creator_name=creator, style=_style(channel), passages=passages, history=history,
+                question=question, max_words=_max_words(message),
+            )  # fmt: skip
+            stream = llm.stream(prompt, max_tokens=_max_tokens(message))
+        for piece in stream:
+            if first_token_ms is None:
+                first_token_ms = int((time.monotonic() - started) * 1000)
+            pieces.append(piece)
+            yield "token", {"text": piece}
+    except LLMError as exc:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.ERROR, content=str(exc), provider=llm.name if llm else "offline",
+            latency_ms=int((time.monotonic() - started) * 1000),
+        )  # fmt: skip
+        yield "error", {"message": str(exc)}
+        return
+
+    content = answers.strip_unknown_citations("".join(pieces).strip(), len(citations))
+    html = answers.answer_html(content, citations=citations)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.COMPLETE,
+        content=content,
+        citations=[citation.as_dict() for citation in citations],
+        confidence=confidence,
+        provider=f"{llm.name}/{llm.model}" if llm else "offline",
+        latency_ms=int((time.monotonic() - started) * 1000),
+        first_token_ms=first_token_ms,
+        completion_tokens=len(pieces),
+    )
+    yield "done", {
+        "html": html,
+        "citations": [citation.as_dict() for citation in citations],
+        "confidence": confidence,
+        "offline": llm is None,
+        "message_id": message.pk,
+    }
+
+
+def _style(channel) -> str:
+    profile = ChannelProfile(
+        summary=channel.summary, topics=list(channel.topics or []), style=dict(channel.style or {}),
+        source=channel.profile_source or "local",
+    )  # fmt: skip
+    return style_prompt(profile, name=channel.display_name)

@@ -1,0 +1,575 @@
+"""Find the passages of a creator's videos that answer a fan's question.
+
+Hybrid retrieval in PostgreSQL, in three statements inside one transaction:
+
+1. **Terms.** PostgreSQL's English parser stems the question and drops its stop words; the
+   conversational ones it keeps ("what did he *say* about…") are dropped here. Numbers written as
+   digits gain their spoken form ("50" → "fifty"), because captions spell out what was said. Each
+   term's document frequency in the asked channels is counted, capped, through the GIN index.
+2. **Candidates.** Dense: the HNSW index, ``ORDER BY (embedding::vector(D)) <=> q LIMIT n`` with the
+   channel filter in the same query and iterative index scans on, so a small channel among many
+   still gets n rows. Keyword: an OR query over the rarest terms (at most ``KEYWORD_POOL`` rows, so
+   a question made of common words stays fast at a million chunks), ranked by BM25 computed from
+   the tsvector's term frequencies; AND-style matching finds nothing for most natural questions.
+3. **Scores.** Both scores are computed for every candidate of either side (cosine similarity and
+   BM25), so the fusion compares complete evidence rather than two truncated rank lists.
+
+Chunks are then fused (a weighted sum of normalised scores), at most ``per_video`` chunks are kept
+per video, and adjacent chunks of one video become one passage without their overlap.
+
+Benchmarked by ``bench/retrieval.py`` (Spoken-SQuAD); figures in its docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db import connection, transaction
+
+from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "keyword"]
+
+# Candidates taken from each side before fusion.
+DENSE_CANDIDATES = 50
+KEYWORD_CANDIDATES = 50
+# Rows the keyword side scores at most; the rarest terms fill it first (see _candidate_terms).
+KEYWORD_POOL = 3000
+# Document frequencies are counted up to this; commoner terms are estimated from ANALYZE's
+# statistics, which is what keeps a question of common words fast at a million chunks.
+DF_CAP = 5000
+# HNSW candidate list: recall 0.965 at 1 M rows for k=10 (PERFORMANCE_NOTES.md).
+EF_SEARCH = 100
+BM25_K1 = 1.2
+BM25_B = 0.75
+# Fusion: weight of the dense score against the keyword score, both scaled to 0..1 over the
+# candidates. Tuned on Spoken-SQuAD (bench/retrieval.py); keyword evidence is the sharper signal on
+# spoken text, but the dense side rescues paraphrases and misheard words.
+DENSE_WEIGHT = 0.45
+
+# Stems PostgreSQL keeps but that carry no topic in a fan's question ("what did he say about").
+_QUESTION_STOP_LEXEMES = frozenset(
+    ["say", "said", "tell", "told", "talk", "mention", "explain", "discuss", "think", "opinion",
+     "feel", "video", "mani", "much", "also", "would", "could", "let", "get", "make", "know",
+     "thing", "someth", "anyth", "go", "come", "want", "realli"]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage to cite: one chunk, or adjacent chunks of one video merged."""
+
+    chunk_ids: tuple[int, ...]
+    channel_id: int
+    video_id: int
+    video_title: str
+    youtube_id: str
+    thumbnail_url: str
+    start_s: float
+    end_s: float
+    text: str
+    score: float  # fused score, higher is better
+    similarity: float  # best cosine similarity of its chunks to the query (0..1)
+    keyword_hit: bool  # one of its chunks was among the keyword side's candidates
+
+
+@dataclass
+class _Hit:
+    """One candidate chunk with everything the fusion and the passage builder need."""
+
+    id: int
+    channel_id: int
+    video_id: int
+    position: int
+    start_s: float
+    end_s: float
+    text: str
+    video_title: str
+    youtube_id: str
+    thumbnail_url: str
+    similarity: float
+    bm25: float
+    keyword_hit: bool
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Term:
+    lexeme: str
+    df: int  # chunks of the asked channels containing it (estimated above DF_CAP)
+    idf: float
+
+
+def passages_search(
+    *, query: str, channel_ids: Sequence[int], k: int = 6, per_video: int = 3, mode: Mode = "hybrid"
+) -> list[Passage]:
+    """The ``k`` best passages for ``query`` from the chunks of ``channel_ids``, best first.
+
+    Only chunks of the given channels are ever read: the filter is in every statement. At most
+    ``per_video`` chunks come from one video. ``mode`` keeps one side only ("dense" or
+    "keyword"), for benchmarks and diagnosis. Runs in its own transaction (a savepoint inside one).
+    """
+    from yoppy.ai.embeddings import embedding_provider
+
+    channel_ids = sorted({int(pk) for pk in channel_ids})
+    if not query.strip() or not channel_ids or k <= 0:
+        return []
+    provider = embedding_provider()
+    vector_text = _vector_text(provider.embed_query(query)) if mode != "keyword" else None
+    with transaction.atomic(), connection.cursor() as cursor:
+        dense: list[int] = []
+        if vector_text is not None:
+            dense = _dense_ids(
+                cursor, vector_text=vector_text, dim=provider.dimension, model=provider.name,
+                channel_ids=channel_ids, limit=DENSE_CANDIDATES,
+            )  # fmt: skip
+        terms = _terms(cursor, query=query, channel_ids=channel_ids) if mode != "dense" else []
+        hits = _scored_hits(
+            cursor, dense_ids=dense, terms=terms, vector_text=vector_text, dim=provider.dimension,
+            model=provider.name, channel_ids=channel_ids,
+        )  # fmt: skip
+    _fuse(hits, dense_ids=dense, mode=mode)
+    return _passages(hits, k=k, per_video=per_video)
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-up questions
+
+# Enough of a stop list to find a question's topic words in Python (the SQL side has its own).
+_STOP_WORDS_TEXT = """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers him his how i if in into is it its just me more most my no nor
+    not now of off on once only or other our out over own same she should so some such than that the
+    their them then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours yourself
+    say said says tell told talk talked talking think thinks thought mention mentioned explain
+    explained discuss discussed video videos really also ok okay yes yeah please thanks thank"""
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+# Words that point back into the conversation ("why?", "what did he say after that?"). He, she and
+# you are left out: in a persona chat they name the creator, not an earlier topic.
+_REFERRING = frozenset(
+    ["it", "its", "that", "this", "those", "these", "they", "them", "their", "there", "then", "same",
+     "else", "another", "other", "more", "why", "before", "after", "earlier", "later"]
+)  # fmt: skip
+_CONNECTIVES = ("and ", "but ", "so ", "also ", "what about", "how about", "how come", "then ")
+_WORD = re.compile(r"[\w'-]+")
+_REWRITE_PROMPT = (
+    "You turn a fan's follow-up question to a YouTube creator into one standalone search query for "
+    "the creator's video transcripts. Replace pronouns and references with what they refer to in the "
+    "conversation; keep names and specific terms; add nothing else. Reply with the query only."
+)
+
+
+def query_for_retrieval(
+    *, question: str, history: Sequence[tuple[str, str]], llm: LLMProvider | None = None
+) -> str:
+    """The text to search the transcripts with for ``question``, asked after ``history``
+    ((question, answer) pairs, oldest first).
+
+    A question that stands alone is searched as it is. A follow-up ("why?", "what did he say after
+    that?") is rewritten by ``llm`` into a standalone query when one is given; without one, or when
+    it fails, the topic words of the previous questions are appended to it.
+    """
+    question = " ".join(question.split())
+    if not history or not _is_follow_up(question):
+        return question
+    if llm is not None:
+        try:
+            rewritten = llm.complete(_rewrite_messages(question, history), max_tokens=60, temperature=0.0)
+        except LLMError as exc:
+            logger.info("Follow-up rewrite failed, blending history instead: %s", exc)
+        else:
+            cleaned = _cleaned_rewrite(rewritten)
+            if cleaned:
+                return cleaned
+    return _blended_with_history(question, history)
+
+
+def _content_words(text: str) -> list[str]:
+    words = [word.strip("'-").lower() for word in _WORD.findall(text)]
+    return [word for word in words if word and word not in _STOP_WORDS and word not in _REFERRING]
+
+
+def _is_follow_up(question: str) -> bool:
+    """True for a question that needs the conversation: few topic words, a word pointing back, or
+    an opening connective ("and what about…")."""
+    words = {word.lower() for word in _WORD.findall(question)}
+    return (
+        len(_content_words(question)) <= 2
+        or bool(words & _REFERRING)
+        or question.lower().startswith(_CONNECTIVES)
+    )
+
+
+def _blended_with_history(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """The question followed by the topic words of the latest earlier questions (up to two, newest
+    first, about eight words), skipping words it already has."""
+    have = set(_content_words(question))
+    added: list[str] = []
+    for earlier, _answer in list(history)[::-1][:2]:
+        for word in _content_words(earlier):
+            if word not in have:
+                have.add(word)
+                added.append(word)
+        if len(added) >= 3:
+            break
+    return " ".join([question, *added[:8]])
+
+
+def _rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[LLMMessage]:
+    lines = []
+    for earlier, answer in list(history)[-3:]:
+        lines.append(f"Fan: {earlier}")
+        # The answer is cut short: what it was about is what matters, and the prompt stays cheap.
+        lines.append(f"Creator: {answer[:400]}")
+    conversation = "\n".join(lines)
+    return [
+        LLMMessage("system", _REWRITE_PROMPT),
+        LLMMessage("user", f"Conversation:\n{conversation}\n\nFollow-up: {question}\n\nStandalone query:"),
+    ]
+
+
+def _cleaned_rewrite(text: str) -> str:
+    """The first line of the model's reply without quotes or a label; "" when nothing usable."""
+    for line in text.splitlines():
+        line = line.strip().strip("\"'`").strip()
+        line = re.sub(r"^(standalone )?(search )?query:\s*", "", line, flags=re.IGNORECASE).strip("\"'` ")
+        if line:
+            return line[:300]
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# SQL
+
+
+def dense_sql(dim: int) -> str:
+    """The vector search, written so the partial HNSW index serves it.
+
+    The index is ``(embedding::vector(D)) vector_cosine_ops WHERE embedding_dim = D``, so the
+    dimension is a literal in the text (a parameter cannot prove the partial index's predicate) and
+    the ORDER BY is the bare distance (ordering by ``1 - distance`` forces a full scan). The channel
+    filter sits in the same query; ``hnsw.iterative_scan`` keeps a selective one from starving it.
+    Parameters: model name, channel ids, query vector as text, limit.
+    """
+    dim = int(dim)
+    return (  # noqa: S608 - only the integer dimension is formatted in
+        f"SELECT id FROM channels_app_chunk "
+        f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
+        f"ORDER BY (embedding::vector({dim})) <=> %s::vector({dim}) LIMIT %s"
+    )
+
+
+def _dense_ids(
+    cursor, *, vector_text: str, dim: int, model: str, channel_ids: list[int], limit: int
+) -> list[int]:
+    """Ids of the nearest chunks (in relaxed order: the exact distances are computed later)."""
+    # set_config(…, true) is SET LOCAL: it ends with this transaction, so the connection's next user
+    # never inherits it. relaxed_order lets a filtered scan go on past the first ef_search
+    # candidates until `limit` rows of the asked channels are found.
+    cursor.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(max(EF_SEARCH, limit))],
+    )
+    cursor.execute(dense_sql(dim), [model, channel_ids, vector_text, limit])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _terms(cursor, *, query: str, channel_ids: list[int]) -> list[_Term]:
+    """The question's search terms with their document frequency in the asked channels, rarest
+    first. Counting stops at DF_CAP (bounded work per term); above it, the share of rows holding the
+    lexeme in ANALYZE's statistics gives the estimate."""
+    cursor.execute(
+        """
+        WITH terms AS (
+            SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s))
+            WHERE lexeme <> ALL(%(stop)s)
+        ), mce AS (
+            SELECT e.lexeme, e.freq
+            FROM pg_stats s,
+                 unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
+            WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
+              AND s.attname = 'search_vector'
+        )
+        SELECT t.lexeme,
+               (SELECT count(*) FROM (
+                    SELECT 1 FROM channels_app_chunk c
+                    WHERE c.channel_id = ANY(%(channels)s)
+                      AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
+                    LIMIT %(cap)s) capped),
+               (SELECT mce.freq FROM mce WHERE mce.lexeme = t.lexeme)
+        FROM terms t
+        """,
+        {"text": keyword_text(query), "stop": sorted(_QUESTION_STOP_LEXEMES), "channels": channel_ids, "cap": DF_CAP},
+    )
+    rows = [row for row in cursor.fetchall() if row[1]]
+    if not rows:
+        return []
+    cursor.execute(
+        "SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%s)", [channel_ids]
+    )
+    # chunks_count is the channels' denormalised total (channel_refresh_progress); during an
+    # ingestion it may lag, and it can never be below a count just made.
+    total = max(cursor.fetchone()[0], max(row[1] for row in rows))
+    terms = []
+    for lexeme, counted, freq in rows:
+        df = counted
+        if counted >= DF_CAP and freq is not None:
+            df = max(counted, min(total, round(freq * total)))
+        terms.append(_Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5))))
+    return sorted(terms, key=lambda term: (term.df, term.lexeme))
+
+
+def _pool_terms(terms: list[_Term]) -> list[_Term]:
+    """The terms whose matching chunks make the keyword pool: the rarest first, while they fit in
+    KEYWORD_POOL (always at least one). A chunk matching only commoner terms would score low anyway;
+    leaving them out of the pool query is what bounds its cost. Every term still counts in BM25."""
+    chosen: list[_Term] = []
+    budget = KEYWORD_POOL
+    for term in terms:
+        if chosen and term.df > budget:
+            break
+        chosen.append(term)
+        budget -= term.df
+    return chosen
+
+
+def _tsquery_or(terms: Sequence[_Term]) -> str:
+    """tsquery text matching any of the lexemes, each quoted so no character is read as an operator."""
+    return " | ".join("'" + t.lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+
+
+def _bm25_sql(alias: str) -> str:
+    """BM25 of one chunk row for the query terms (CTE ``terms``), document length in distinct lexemes."""
+    tf = "cardinality(u.positions)"
+    norm = f"{BM25_K1} * (1 - {BM25_B} + {BM25_B} * length({alias}.search_vector) / stats.avgdl)"
+    return (  # noqa: S608 - only module constants and an alias are formatted in
+        f"(SELECT coalesce(sum(t.idf * {tf} * {BM25_K1 + 1} / ({tf} + {norm})), 0) "
+        f"FROM unnest({alias}.search_vector) u JOIN terms t ON t.lexeme = u.lexeme)"
+    )
+
+
+def _scored_hits(
+    cursor,
+    *,
+    dense_ids: list[int],
+    terms: list[_Term],
+    vector_text: str | None,
+    dim: int,
+    model: str,
+    channel_ids: list[int],
+) -> list[_Hit]:
+    """Every candidate of either side, with both its scores and what a passage shows.
+
+    The keyword side's best KEYWORD_CANDIDATES by BM25 join the dense ids; each of them then gets
+    its exact cosine similarity and BM25 score, whichever side found it.
+    """
+    dim = int(dim)
+    similarity = "NULL::float8"
+    if vector_text is not None:
+        similarity = (
+            f"CASE WHEN c.embedding_dim = {dim} AND c.embedding_model = %(model)s "
+            f"THEN 1 - ((c.embedding::vector({dim})) <=> %(vector)s::vector({dim})) END"
+        )
+    pool_filter = "search_vector @@ %(tsquery)s::tsquery" if terms else "false"
+    cursor.execute(  # noqa: S608 - only integers, constants and fixed fragments are formatted in
+        f"""
+        WITH terms AS (SELECT * FROM unnest(%(lexemes)s::text[], %(idfs)s::float8[]) AS t(lexeme, idf)),
+        pool AS MATERIALIZED (
+            SELECT id, search_vector FROM channels_app_chunk
+            WHERE channel_id = ANY(%(channels)s) AND {pool_filter}
+            LIMIT %(pool)s
+        ),
+        stats AS (SELECT coalesce(greatest(avg(length(search_vector)), 1), 1)::float8 AS avgdl FROM pool),
+        keyword AS (
+            SELECT p.id, {_bm25_sql("p")} AS bm25 FROM pool p, stats
+            ORDER BY bm25 DESC, p.id LIMIT %(keyword_limit)s
+        ),
+        candidates AS (SELECT id FROM keyword UNION SELECT unnest(%(dense)s::bigint[]))
+        SELECT c.id, c.channel_id, c.video_id, c.position, c.start_s, c.end_s, c.text,
+               v.title, v.youtube_id, v.thumbnail_url, {similarity},
+               coalesce(k.bm25, {_bm25_sql("c")}), k.id IS NOT NULL
+        FROM candidates JOIN channels_app_chunk c USING (id)
+             JOIN channels_app_video v ON v.id = c.video_id
+             LEFT JOIN keyword k ON k.id = c.id
+             CROSS JOIN stats
+        WHERE c.channel_id = ANY(%(channels)s)
+        """,
+        {
+            "lexemes": [t.lexeme for t in terms],
+            "idfs": [t.idf for t in terms],
+            "channels": channel_ids,
+            "tsquery": _tsquery_or(_pool_terms(terms)),
+            "pool": KEYWORD_POOL,
+            "keyword_limit": KEYWORD_CANDIDATES,
+            "dense": dense_ids,
+            "model": model,
+            "vector": vector_text,
+        },
+    )
+    return [
+        _Hit(*row[:10], similarity=max(0.0, row[10] or 0.0), bm25=row[11], keyword_hit=row[12])
+        for row in cursor.fetchall()
+    ]
+
+
+def _vector_text(vector: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+# --------------------------------------------------------------------------------------------
+# Fusion and passages
+
+
+def _fuse(hits: list[_Hit], *, dense_ids: list[int], mode: Mode) -> None:
+    """Set each hit's fused score and sort the hits best first.
+
+    Both scores are known for every candidate, so they are combined directly: each is scaled by
+    its best value among the candidates (cosine from the worst candidate's up, BM25 from 0), then
+    weighted. Scores carry more than ranks: a chunk far ahead on one side keeps its lead.
+    """
+    if not hits:
+        return
+    if mode == "dense":
+        for hit in hits:
+            hit.score = hit.similarity
+    elif mode == "keyword":
+        for hit in hits:
+            hit.score = hit.bm25 if hit.keyword_hit else 0.0
+    else:
+        sims = [hit.similarity for hit in hits]
+        low, high = min(sims), max(sims)
+        top_bm25 = max(hit.bm25 for hit in hits)
+        for hit in hits:
+            dense = (hit.similarity - low) / (high - low) if high > low else 0.0
+            keyword = hit.bm25 / top_bm25 if top_bm25 > 0 else 0.0
+            hit.score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * keyword
+    hits.sort(key=lambda hit: (-hit.score, -hit.similarity, hit.id))
+
+
+def _passages(hits: list[_Hit], *, k: int, per_video: int) -> list[Passage]:
+    """The best ``k`` passages from hits sorted best first: at most ``per_video`` chunks per video;
+    chunks of one video at adjacent positions are merged (score and similarity of the best)."""
+    kept: dict[int, list[_Hit]] = {}  # video id -> its kept chunks
+    passages = 0
+    for hit in hits:
+        if passages >= k:
+            break
+        same_video = kept.setdefault(hit.video_id, [])
+        if len(same_video) >= per_video:
+            continue
+        same_video.append(hit)
+        # A new chunk starts a passage, extends one, or bridges two into one.
+        passages += 1 - sum(1 for other in same_video if abs(other.position - hit.position) == 1)
+    result = []
+    for same_video in kept.values():
+        same_video.sort(key=lambda hit: hit.position)
+        run: list[_Hit] = []
+        for hit in same_video:
+            if run and hit.position != run[-1].position + 1:
+                result.append(_passage(run))
+                run = []
+            run.append(hit)
+        if run:
+            result.append(_passage(run))
+    result.sort(key=lambda passage: (-passage.score, -passage.similarity, passage.chunk_ids[0]))
+    return result[:k]
+
+
+def _passage(run: list[_Hit]) -> Passage:
+    first = run[0]
+    text = first.text
+    for hit in run[1:]:
+        text = merge_overlapping(text, hit.text)
+    return Passage(
+        chunk_ids=tuple(hit.id for hit in run),
+        channel_id=first.channel_id,
+        video_id=first.video_id,
+        video_title=first.video_title,
+        youtube_id=first.youtube_id,
+        thumbnail_url=first.thumbnail_url,
+        start_s=first.start_s,
+        end_s=run[-1].end_s,
+        text=text,
+        score=max(hit.score for hit in run),
+        similarity=max(hit.similarity for hit in run),
+        keyword_hit=any(hit.keyword_hit for hit in run),
+    )
+
+
+def merge_overlapping(first: str, second: str, *, max_overlap_words: int = 200) -> str:
+    """``first`` followed by ``second`` without the words ``second`` repeats from the end of
+    ``first`` (consecutive chunks share up to ~40 words of whole segments; see chunk_segments)."""
+    a, b = first.split(), second.split()
+    for size in range(min(len(a), len(b), max_overlap_words), 0, -1):
+        if a[-size:] == b[:size]:
+            b = b[size:]
+            break
+    return " ".join(a + b)
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers as spoken
+
+
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)?(?![\w.])", re.IGNORECASE)
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+            "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
+
+
+def keyword_text(query: str) -> str:
+    """The question as the keyword side reads it: numbers in digits also as spoken words."""
+    return _NUMBER.sub(lambda m: f"{m.group(0)} {_spoken_number(m.group(1).replace(',', ''), m.group(2))}", query)
+
+
+def _words_below_1000(n: int) -> list[str]:
+    words = []
+    if n >= 100:
+        words += [_ONES[n // 100], "hundred"]
+        n %= 100
+    if n >= 20:
+        words.append(_TENS[n // 10])
+        n %= 10
+        if n:
+            words.append(_ONES[n])
+    elif n or not words:
+        words.append(_ONES[n])
+    return words
+
+
+def _spoken_number(digits: str, suffix: str | None) -> str:
+    """Words for a number: "1870" → "one thousand eight hundred seventy eighteen seventy"; "3rd" → "three third".
+
+    Both readings of a year-like number are given: captions write what was said, and a speaker
+    says either. Numbers of more than 9 digits are left as they are.
+    """
+    if len(digits) > 9:
+        return ""
+    n = int(digits)
+    words: list[str] = []
+    for scale, name in ((1_000_000, "million"), (1000, "thousand")):
+        if n >= scale:
+            words += _words_below_1000(n // scale) + [name]
+            n %= scale
+    if n or not words:
+        words += _words_below_1000(n)
+    if 1100 <= int(digits) <= 2099 and int(digits) % 100:
+        high, low = divmod(int(digits), 100)
+        words += _words_below_1000(high) + (["oh"] if low < 10 else []) + _words_below_1000(low)
+    if (suffix or "").lower() in {"st", "nd", "rd", "th"}:
+        last = words[-1]
+        if last in _ORDINAL:
+            words.append(_ORDINAL[last])
+        else:
+            words.append(last[:-1] + "ieth" if last.endswith("y") else last + "th")
+    return " ".join(words)

@@ -1,0 +1,114 @@
+// Chat: stream answers over Server-Sent Events and play cited moments in an embedded player.
+// Answer HTML arrives already sanitised by the server (nh3); everything else is set as text.
+(function () {
+  "use strict";
+
+  if (window.htmx) {
+    // Show refusals (quota, sign-up invitation) that come back as 4xx.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "4..", swap: true, error: false },
+      { code: "...", swap: false, error: true },
+    ];
+  }
+
+  const CONFIDENCE = {
+    high: "High confidence: the videos answer this directly",
+    medium: "Medium confidence: the videos touch on this",
+    low: "Low confidence: only loosely related moments were found",
+    not_covered: "Not covered in the videos",
+  };
+
+  function citationItem(citation) {
+    const li = document.createElement("li");
+    const play = document.createElement("button");
+    play.type = "button";
+    play.className = "citation-play";
+    play.dataset.video = citation.youtube_id;
+    play.dataset.start = String(Math.floor(citation.start_s));
+    play.textContent = "[" + citation.number + "] " + citation.video_title + " · " + citation.timestamp;
+    li.appendChild(play);
+    if (citation.url) {
+      const link = document.createElement("a");
+      link.href = citation.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.textContent = "on YouTube";
+      li.append(" ", link);
+    }
+    return li;
+  }
+
+  function stream(element) {
+    element.dataset.started = "1";
+    element.classList.add("streaming");
+    const body = element.querySelector(".answer-body");
+    const source = new EventSource(element.dataset.streamUrl);
+    let text = "";
+    let tokens = 0;
+    source.addEventListener("token", function (event) {
+      text += JSON.parse(event.data).text;
+      body.textContent = text;
+      tokens += 1;
+      element.dataset.tokens = String(tokens);  // how many pieces arrived before the end
+    });
+    source.addEventListener("done", function (event) {
+      const data = JSON.parse(event.data);
+      body.innerHTML = data.html;
+      const list = element.querySelector(".citations");
+      data.citations.forEach(function (c) { list.appendChild(citationItem(c)); });
+      const meta = element.querySelector(".answer-meta");
+      const badge = document.createElement("span");
+      badge.className = "confidence confidence-" + data.confidence;
+      badge.textContent = CONFIDENCE[data.confidence] || "";
+      meta.appendChild(badge);
+      element.classList.remove("streaming");
+      element.dataset.done = "1";
+      source.close();
+    });
+    source.addEventListener("error", function (event) {
+      if (event.data) {
+        const p = document.createElement("p");
+        p.className = "error";
+        p.textContent = JSON.parse(event.data).message;
+        body.replaceChildren(p);
+      }
+      element.classList.remove("streaming");
+      source.close();
+    });
+  }
+
+  function startStreams() {
+    document.querySelectorAll("[data-stream-url]:not([data-started])").forEach(stream);
+    const starters = document.getElementById("starters");
+    if (starters && document.querySelector("#message-list .msg")) starters.remove();
+  }
+
+  function play(videoId, start) {
+    if (!/^[A-Za-z0-9_-]{11}$/.test(videoId)) return;
+    const player = document.getElementById("player");
+    const frame = document.getElementById("player-frame");
+    frame.src = "https://www.youtube-nocookie.com/embed/" + videoId + "?start=" + Math.max(0, parseInt(start, 10) || 0) + "&autoplay=1";
+    player.hidden = false;
+    player.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  }
+
+  document.addEventListener("click", function (event) {
+    const target = event.target.closest(".cite, .citation-play, .starter, #player-close");
+    if (!target) return;
+    if (target.id === "player-close") {
+      document.getElementById("player").hidden = true;
+      document.getElementById("player-frame").src = "about:blank";
+    } else if (target.classList.contains("starter")) {
+      const question = document.getElementById("question");
+      question.value = target.dataset.question;
+      question.form.requestSubmit();
+    } else {
+      play(target.dataset.video, target.dataset.start);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", startStreams);
+  document.addEventListener("htmx:afterSettle", startStreams);
+})();
