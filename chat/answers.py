@@ -197,7 +197,9 @@ def confidence_for(passages: Sequence[PassageLike]) -> str:
 
 # "[3]" or "[1, 2]"; at most two digits so "[2024]" stays text. An escaped "\[3]" is not a marker.
 _MARKER_BODY = r"\[(?P<numbers>\d{1,2}(?:[ \t]*,[ \t]*\d{1,2})*)\]"
-_MARKER = re.compile(r"(?P<space>[ \t]*)(?<!\\)" + _MARKER_BODY)
+# The run of spaces before a marker is matched from its start only ((?<![ \t])), which keeps a
+# long run of spaces linear rather than quadratic.
+_MARKER = re.compile(r"(?<![ \t])(?P<space>[ \t]*)(?<!\\)" + _MARKER_BODY)
 _MARKER_AT = re.compile(_MARKER_BODY)
 _LINK_DESTINATION = re.compile(r"\([ \t]*[^\s()]*(?:\([^\s()]*\)[^\s()]*)*[ \t]*(?:\"[^\"\n]*\"[ \t]*)?\)")
 
@@ -447,12 +449,12 @@ ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "blockquo
 
 # Any "scheme://..." URL, "www." address, or script/data pseudo-URL, wherever it appears in text:
 # the model has no reason to write one, and one planted by a transcript is how data leaves.
-# A closing bracket or full stop right after a URL is the sentence's, not the URL's.
 _URL = re.compile(
-    r"(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.|\b(?:javascript|vbscript|data|file|mailto|blob)\s*:(?=\S))"
-    r"\S*?(?=[)\]}>.,;:!?'\"]*(?:\s|$))",
+    r"(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.|\b(?:javascript|vbscript|data|file|mailto|blob)\s*:(?=\S))\S*",
     re.I,
 )
+# A closing bracket or full stop right after a URL is the sentence's, not the URL's.
+_URL_TRAILER = ")]}>.,;:!?'\""
 URL_REPLACEMENT = "[link removed]"
 # Citation buttons are built after nh3, from our own data, where these placeholders stand;
 # the characters are private-use and are removed from the input first, so no one can forge them.
@@ -461,7 +463,11 @@ _CITE_PLACEHOLDER = re.compile(_CITE_OPEN + r"(\d+)" + _CITE_CLOSE)
 
 
 def _redacted(text: str) -> str:
-    return _URL.sub(URL_REPLACEMENT, text)
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(0)
+        return URL_REPLACEMENT + url[len(url.rstrip(_URL_TRAILER)) :]
+
+    return _URL.sub(replace, text)
 
 
 def _escaped(text: str) -> str:

@@ -185,8 +185,16 @@ async def _async_stream(message: Message) -> AsyncIterator[str]:
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=produce, name=f"answer-{message.pk}", daemon=True).start()
-    while (chunk := await queue.get()) is not None:
-        yield chunk
+    finished = False
+    while not finished:
+        chunks = [await queue.get()]
+        # Send whatever else has arrived meanwhile in the same write: with many streams at once,
+        # fewer, larger writes leave the event loop more time for other requests.
+        while not queue.empty():
+            chunks.append(queue.get_nowait())
+        finished = chunks[-1] is None
+        if batch := "".join(chunk for chunk in chunks if chunk is not None):
+            yield batch
 
 
 @require_GET
@@ -195,6 +203,10 @@ def stream(request: HttpRequest, message_pk: int) -> HttpResponse:
     if message.role != Message.Role.ASSISTANT or not services.message_claim_for_streaming(message=message):
         return HttpResponse(_sse("error", {"message": "This answer was already delivered."}), content_type="text/event-stream", status=409)
     message = Message.objects.select_related("conversation__channel__owner", "conversation__user", "question").get(pk=message.pk)
+    if not connection.in_atomic_block:
+        # A streaming response finishes (and Django releases this request's connection) only when
+        # the stream ends; the answer's own thread takes a connection when it needs one.
+        connection.close()
     body = _async_stream(message) if isinstance(request, ASGIRequest) else _sync_stream(message)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -54,13 +54,14 @@ REDIS_DB = env_int("REDIS_DB", minimum=0)
 if REDIS_DB is not None:
     REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{REDIS_DB}"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+# A connection pool per process (psycopg_pool): opening a PostgreSQL connection costs a SCRAM
+# handshake, far more than the query behind a typical request or a streamed answer's lookup.
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 20, minimum=0)
+if DATABASE_POOL_MAX:
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 30}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import connection
 
 from billing.selectors import plan_get_for_user
 from channels_app.services.profile import ChannelProfile, style_prompt
@@ -54,6 +55,11 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
     citations = answers.citations_for(passages)
     confidence = answers.confidence_for(passages)
     creator = channel.display_name
+
+    if not connection.in_atomic_block:
+        # The model may talk for seconds: give the database connection back to the pool
+        # meanwhile, so open streams never starve other requests of connections.
+        connection.close()
 
     pieces: list[str] = []
     first_token_ms = None

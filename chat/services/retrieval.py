@@ -14,10 +14,12 @@ Hybrid retrieval in PostgreSQL, in three statements inside one transaction:
 3. **Scores.** Both scores are computed for every candidate of either side (cosine similarity and
    BM25), so the fusion compares complete evidence rather than two truncated rank lists.
 
-Chunks are then fused (a weighted sum of normalised scores), at most ``per_video`` chunks are kept
-per video, and adjacent chunks of one video become one passage without their overlap.
+Chunks are then fused (cosine similarity plus BM25 as a share of the question's total IDF, see
+``_fuse``), at most ``per_video`` chunks are kept per video, and adjacent chunks of one video become
+one passage without their overlap. Follow-up questions are made standalone first by
+``query_for_retrieval``.
 
-Benchmarked by ``bench/retrieval.py`` (Spoken-SQuAD); figures in its docstring.
+Measured by ``bench/retrieval.py`` on Spoken-SQuAD, with its figures in the docstring there.
 """
 
 from __future__ import annotations
@@ -40,22 +42,22 @@ Mode = Literal["hybrid", "dense", "keyword"]
 # Candidates taken from each side before fusion.
 DENSE_CANDIDATES = 50
 KEYWORD_CANDIDATES = 50
-# Rows the keyword side scores at most; the rarest terms fill it first (see _candidate_terms).
-KEYWORD_POOL = 3000
+# Rows the keyword side scores at most; the rarest terms fill it first (see _pool_terms).
+KEYWORD_POOL = 500
 # Document frequencies are counted up to this; commoner terms are estimated from ANALYZE's
 # statistics, which is what keeps a question of common words fast at a million chunks.
 DF_CAP = 5000
 # HNSW candidate list: recall 0.965 at 1 M rows for k=10 (PERFORMANCE_NOTES.md).
 EF_SEARCH = 100
-BM25_K1 = 1.2
-BM25_B = 0.75
-# Fusion: weight of the dense score against the keyword score, both scaled to 0..1 over the
-# candidates. Tuned on Spoken-SQuAD (bench/retrieval.py); keyword evidence is the sharper signal on
-# spoken text, but the dense side rescues paraphrases and misheard words.
-DENSE_WEIGHT = 0.45
+# Anserini's defaults for BM25, which beat Lucene's 1.2 / 0.75 on spoken passages, if barely.
+BM25_K1 = 0.9
+BM25_B = 0.4
+# Fusion: weight of the cosine similarity against the keyword score (see _fuse). Chosen on
+# Spoken-SQuAD (bench/retrieval.py): 0.5 to 0.7 are within noise of each other there.
+DENSE_WEIGHT = 0.6
 
 # Stems PostgreSQL keeps but that carry no topic in a fan's question ("what did he say about").
-_QUESTION_STOP_LEXEMES = frozenset(
+_STOP_LEXEMES = sorted(
     ["say", "said", "tell", "told", "talk", "mention", "explain", "discuss", "think", "opinion",
      "feel", "video", "mani", "much", "also", "would", "could", "let", "get", "make", "know",
      "thing", "someth", "anyth", "go", "come", "want", "realli"]
@@ -135,7 +137,7 @@ def passages_search(
             cursor, dense_ids=dense, terms=terms, vector_text=vector_text, dim=provider.dimension,
             model=provider.name, channel_ids=channel_ids,
         )  # fmt: skip
-    _fuse(hits, dense_ids=dense, mode=mode)
+    _fuse(hits, idf_total=sum(term.idf for term in terms), mode=mode)
     return _passages(hits, k=k, per_video=per_video)
 
 
@@ -143,8 +145,8 @@ def passages_search(
 # Follow-up questions
 
 # Enough of a stop list to find a question's topic words in Python (the SQL side has its own).
-_STOP_WORDS_TEXT = """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
+_STOP_WORDS_TEXT = """
+    a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had
     has have having he her here hers him his how i if in into is it its just me more most my no nor
     not now of off on once only or other our out over own same she should so some such than that the
     their them then there these they this those through to too under until up very was we were what
@@ -202,7 +204,7 @@ def _is_follow_up(question: str) -> bool:
     an opening connective ("and what about…")."""
     words = {word.lower() for word in _WORD.findall(question)}
     return (
-        len(_content_words(question)) <= 2
+        len(_content_words(question)) <= 1
         or bool(words & _REFERRING)
         or question.lower().startswith(_CONNECTIVES)
     )
@@ -260,8 +262,9 @@ def dense_sql(dim: int) -> str:
     Parameters: model name, channel ids, query vector as text, limit.
     """
     dim = int(dim)
-    return (  # noqa: S608 - only the integer dimension is formatted in
-        f"SELECT id FROM channels_app_chunk "
+    # Only the integer dimension is formatted in.
+    return (
+        f"SELECT id FROM channels_app_chunk "  # noqa: S608
         f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
         f"ORDER BY (embedding::vector({dim})) <=> %s::vector({dim}) LIMIT %s"
     )
@@ -284,46 +287,49 @@ def _dense_ids(
 
 def _terms(cursor, *, query: str, channel_ids: list[int]) -> list[_Term]:
     """The question's search terms with their document frequency in the asked channels, rarest
-    first. Counting stops at DF_CAP (bounded work per term); above it, the share of rows holding the
-    lexeme in ANALYZE's statistics gives the estimate."""
+    first. Counting stops at DF_CAP, which bounds the work per term; a commoner term's frequency is
+    estimated from ANALYZE's statistics of the column (the share of rows holding the lexeme)."""
     cursor.execute(
         """
-        WITH terms AS (
-            SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s))
-            WHERE lexeme <> ALL(%(stop)s)
-        ), mce AS (
-            SELECT e.lexeme, e.freq
-            FROM pg_stats s,
-                 unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
-            WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
-              AND s.attname = 'search_vector'
-        )
-        SELECT t.lexeme,
-               (SELECT count(*) FROM (
-                    SELECT 1 FROM channels_app_chunk c
-                    WHERE c.channel_id = ANY(%(channels)s)
-                      AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
-                    LIMIT %(cap)s) capped),
-               (SELECT mce.freq FROM mce WHERE mce.lexeme = t.lexeme)
-        FROM terms t
+        SELECT t.lexeme, (
+            SELECT count(*) FROM (
+                SELECT 1 FROM channels_app_chunk c
+                WHERE c.channel_id = ANY(%(channels)s) AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
+                LIMIT %(cap)s
+            ) capped)
+        FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s))) t
+        WHERE t.lexeme <> ALL(%(stop)s)
         """,
-        {"text": keyword_text(query), "stop": sorted(_QUESTION_STOP_LEXEMES), "channels": channel_ids, "cap": DF_CAP},
+        {"text": keyword_text(query), "stop": _STOP_LEXEMES, "channels": channel_ids, "cap": DF_CAP},
     )
-    rows = [row for row in cursor.fetchall() if row[1]]
-    if not rows:
+    # Terms found nowhere stay: they match nothing, but their IDF counts in what a full match would
+    # score (see _fuse), so a chunk matching only the question's one common word does not look perfect.
+    counted = dict(cursor.fetchall())
+    if not counted:
         return []
     cursor.execute(
         "SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%s)", [channel_ids]
     )
     # chunks_count is the channels' denormalised total (channel_refresh_progress); during an
     # ingestion it may lag, and it can never be below a count just made.
-    total = max(cursor.fetchone()[0], max(row[1] for row in rows))
-    terms = []
-    for lexeme, counted, freq in rows:
-        df = counted
-        if counted >= DF_CAP and freq is not None:
-            df = max(counted, min(total, round(freq * total)))
-        terms.append(_Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5))))
+    total = max(cursor.fetchone()[0], *counted.values())
+    common = [lexeme for lexeme, df in counted.items() if df >= DF_CAP]
+    if common:
+        cursor.execute(
+            """
+            SELECT e.lexeme, e.freq
+            FROM pg_stats s,
+                 unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
+            WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
+              AND s.attname = 'search_vector' AND e.lexeme = ANY(%s)
+            """,
+            [common],
+        )
+        for lexeme, freq in cursor.fetchall():
+            counted[lexeme] = max(DF_CAP, min(total, round(freq * total)))
+    terms = [
+        _Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5))) for lexeme, df in counted.items()
+    ]
     return sorted(terms, key=lambda term: (term.df, term.lexeme))
 
 
@@ -347,12 +353,17 @@ def _tsquery_or(terms: Sequence[_Term]) -> str:
 
 
 def _bm25_sql(alias: str) -> str:
-    """BM25 of one chunk row for the query terms (CTE ``terms``), document length in distinct lexemes."""
+    """BM25 of one chunk row for the query terms (CTE ``terms``; ``stats.avgdl``); a document's
+    length is its number of distinct lexemes. Only the query's lexemes are unnested: setweight
+    marks them and ts_filter keeps them, in C, which halves the cost of scoring a row."""
+    vector = f"{alias}.search_vector"
     tf = "cardinality(u.positions)"
-    norm = f"{BM25_K1} * (1 - {BM25_B} + {BM25_B} * length({alias}.search_vector) / stats.avgdl)"
-    return (  # noqa: S608 - only module constants and an alias are formatted in
-        f"(SELECT coalesce(sum(t.idf * {tf} * {BM25_K1 + 1} / ({tf} + {norm})), 0) "
-        f"FROM unnest({alias}.search_vector) u JOIN terms t ON t.lexeme = u.lexeme)"
+    norm = f"{BM25_K1} * (1 - {BM25_B} + {BM25_B} * length({vector}) / stats.avgdl)"
+    # Only module constants and a table alias are formatted in.
+    return (
+        f"(SELECT coalesce(sum(t.idf * {tf} * {BM25_K1 + 1} / ({tf} + {norm})), 0) "  # noqa: S608
+        f"FROM unnest(ts_filter(setweight({vector}, 'A', %(lexemes)s::text[]), '{{a}}')) u "
+        f"JOIN terms t ON t.lexeme = u.lexeme)"
     )
 
 
@@ -379,7 +390,8 @@ def _scored_hits(
             f"THEN 1 - ((c.embedding::vector({dim})) <=> %(vector)s::vector({dim})) END"
         )
     pool_filter = "search_vector @@ %(tsquery)s::tsquery" if terms else "false"
-    cursor.execute(  # noqa: S608 - only integers, constants and fixed fragments are formatted in
+    # Only integers, module constants and fixed fragments are formatted in.
+    cursor.execute(
         f"""
         WITH terms AS (SELECT * FROM unnest(%(lexemes)s::text[], %(idfs)s::float8[]) AS t(lexeme, idf)),
         pool AS MATERIALIZED (
@@ -401,7 +413,7 @@ def _scored_hits(
              LEFT JOIN keyword k ON k.id = c.id
              CROSS JOIN stats
         WHERE c.channel_id = ANY(%(channels)s)
-        """,
+        """,  # noqa: S608
         {
             "lexemes": [t.lexeme for t in terms],
             "idfs": [t.idf for t in terms],
@@ -428,29 +440,23 @@ def _vector_text(vector: Sequence[float]) -> str:
 # Fusion and passages
 
 
-def _fuse(hits: list[_Hit], *, dense_ids: list[int], mode: Mode) -> None:
+def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode) -> None:
     """Set each hit's fused score and sort the hits best first.
 
-    Both scores are known for every candidate, so they are combined directly: each is scaled by
-    its best value among the candidates (cosine from the worst candidate's up, BM25 from 0), then
-    weighted. Scores carry more than ranks: a chunk far ahead on one side keeps its lead.
+    Both scores are known for every candidate, so they are combined as scores, not ranks (on
+    Spoken-SQuAD reciprocal-rank fusion of the same lists loses 0.02 R@5): the cosine similarity as
+    it is, and BM25 as a share of ``idf_total``, what a chunk holding every term of the question
+    once would score. Both scales are absolute, so a chunk matching only the question's one common
+    word does not count as a perfect keyword hit just because nothing better matched.
     """
-    if not hits:
-        return
-    if mode == "dense":
-        for hit in hits:
+    for hit in hits:
+        keyword = hit.bm25 / idf_total if idf_total > 0 else 0.0
+        if mode == "dense":
             hit.score = hit.similarity
-    elif mode == "keyword":
-        for hit in hits:
-            hit.score = hit.bm25 if hit.keyword_hit else 0.0
-    else:
-        sims = [hit.similarity for hit in hits]
-        low, high = min(sims), max(sims)
-        top_bm25 = max(hit.bm25 for hit in hits)
-        for hit in hits:
-            dense = (hit.similarity - low) / (high - low) if high > low else 0.0
-            keyword = hit.bm25 / top_bm25 if top_bm25 > 0 else 0.0
-            hit.score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * keyword
+        elif mode == "keyword":
+            hit.score = keyword if hit.keyword_hit else 0.0
+        else:
+            hit.score = DENSE_WEIGHT * hit.similarity + (1 - DENSE_WEIGHT) * keyword
     hits.sort(key=lambda hit: (-hit.score, -hit.similarity, hit.id))
 
 
@@ -529,7 +535,9 @@ _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", 
 
 def keyword_text(query: str) -> str:
     """The question as the keyword side reads it: numbers in digits also as spoken words."""
-    return _NUMBER.sub(lambda m: f"{m.group(0)} {_spoken_number(m.group(1).replace(',', ''), m.group(2))}", query)
+    return _NUMBER.sub(
+        lambda m: f"{m.group(0)} {_spoken_number(m.group(1).replace(',', ''), m.group(2))}", query
+    )
 
 
 def _words_below_1000(n: int) -> list[str]:

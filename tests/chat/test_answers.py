@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -546,3 +547,14 @@ def test_a_stored_citation_without_a_youtube_id_gives_a_button_with_an_empty_vid
     html = answer_html("Here [1].", citations=citations)
 
     assert 'data-video="" data-start="5"' in html
+
+
+@pytest.mark.parametrize(
+    "hostile", [" " * 20000 + "x", "http://" + "." * 20000 + "a", "[1," * 5000, "(" * 20000]
+)
+def test_long_hostile_output_renders_in_linear_time(hostile):
+    started = time.perf_counter()
+
+    answer_html(strip_unknown_citations(hostile, 1), citations=citations_for([passage()]))
+
+    assert time.perf_counter() - started < 1.0

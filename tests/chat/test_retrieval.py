@@ -1,0 +1,295 @@
+"""Hybrid retrieval on the real database with the real local embedding model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from channels_app.models import Channel, Chunk, Video
+from chat.services.retrieval import (
+    dense_sql,
+    keyword_text,
+    merge_overlapping,
+    passages_search,
+    query_for_retrieval,
+)
+from tests.channels_app.factories import ChannelFactory, VideoFactory
+from yoppy.ai.embeddings import embedding_provider
+from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
+
+CABIN = {
+    "Cabin build, episode 214": "In episode 214 we finally got the roof on the cabin before the first snow.",
+    "Cabin build, episode 241": "In episode 241 we poured the concrete foundation and waited a week for it to cure.",
+    "Cabin build, episode 412": "In episode 412 the wood stove went in and the cabin was warm for the first time.",
+    "Sourdough at home": "Sourdough needs a long cold proof. I leave the dough in the fridge overnight so the flavour develops.",
+    "Low light": "For low light I shoot wide open at f/1.8 and raise the ISO before I ever slow the shutter down.",
+    "Karting": "The best way to race a go-kart is to brake late and take the inside line.",
+}
+
+
+def add_chunks(video: Video, texts: list[str], *, positions: list[int] | None = None) -> list[Chunk]:
+    """Chunks embedded as ingestion embeds them (title, newline, text), 30 s apart."""
+    provider = embedding_provider()
+    vectors = provider.embed_documents([f"{video.title}\n{text}" for text in texts])
+    positions = positions or list(range(len(texts)))
+    chunks = [
+        Chunk.objects.create(
+            video=video,
+            channel_id=video.channel_id,
+            position=position,
+            start_s=30.0 * position,
+            end_s=30.0 * position + 35,
+            text=text,
+            word_count=len(text.split()),
+            embedding=vector,
+            embedding_model=provider.name,
+            embedding_dim=provider.dimension,
+        )  # fmt: skip
+        for position, text, vector in zip(positions, texts, vectors, strict=True)
+    ]
+    Channel.objects.filter(pk=video.channel_id).update(chunks_count=F("chunks_count") + len(chunks))
+    return chunks
+
+
+@pytest.fixture
+def alice_channel(alice):
+    return ChannelFactory(owner=alice, title="Alice builds")
+
+
+@pytest.fixture
+def cabin_videos(alice_channel) -> dict[str, Video]:
+    videos = {}
+    for title, text in CABIN.items():
+        videos[title] = VideoFactory(channel=alice_channel, title=title)
+        add_chunks(videos[title], [text])
+    return videos
+
+
+def first_title(query: str, channel: Channel, **kwargs) -> str:
+    passages = passages_search(query=query, channel_ids=[channel.pk], **kwargs)
+    return passages[0].video_title if passages else ""
+
+
+# --- the two sides and their fusion
+
+
+def test_a_paraphrased_question_finds_its_chunk_by_meaning(alice_channel, cabin_videos):
+    # No word in common with the chunk ("dark" / "photos" vs "low light" / "shoot").
+    question = "How do you get good photos when it's dark?"
+    assert first_title(question, alice_channel, mode="dense") == "Low light"
+    assert passages_search(query=question, channel_ids=[alice_channel.pk], mode="keyword") == []
+
+
+def test_a_rare_word_finds_its_chunk_by_keyword(alice_channel, cabin_videos):
+    assert (
+        first_title("what happened in episode 241?", alice_channel, mode="keyword")
+        == "Cabin build, episode 241"
+    )
+
+
+def test_fusion_gets_right_what_each_side_alone_gets_wrong(alice_channel, cabin_videos):
+    questions = {
+        "what happened in episode 241?": "Cabin build, episode 241",  # numbers: dense blurs 214/241/412
+        "why let bread rest in the refrigerator?": "Sourdough at home",  # paraphrase: no shared word
+        "How do you get good photos when it's dark?": "Low light",
+        "episode 412": "Cabin build, episode 412",
+    }
+
+    def correct(mode: str) -> int:
+        return sum(first_title(q, alice_channel, mode=mode) == want for q, want in questions.items())
+
+    dense, keyword, hybrid = correct("dense"), correct("keyword"), correct("hybrid")
+    assert hybrid == len(questions)
+    assert dense < hybrid and keyword < hybrid
+
+
+def test_conversational_words_do_not_count_as_keywords(alice_channel, cabin_videos):
+    # "say" (and "what did he … about") would otherwise match any chunk quoting someone.
+    VideoFactory(channel=alice_channel, title="Quotes")
+    add_chunks(Video.objects.get(title="Quotes"), ["As my grandmother used to say, say less and do more."])
+    passages = passages_search(
+        query="What did he say about sourdough?", channel_ids=[alice_channel.pk], mode="keyword"
+    )
+    assert [p.video_title for p in passages] == ["Sourdough at home"]
+
+
+def test_numbers_are_also_searched_as_spoken_words():
+    assert "fifty" in keyword_text("Who won Super Bowl 50?")
+    assert "nineteen ninety" in keyword_text("in 1990")
+    assert "third" in keyword_text("the 3rd album")
+    assert "two thousand five hundred" in keyword_text("2,500 subscribers")
+    assert keyword_text("f/1.8 lens") == "f/1.8 lens"
+
+
+# --- channels, videos, passages
+
+
+def test_it_never_returns_another_channels_chunks(alice_channel, cabin_videos, bob):
+    bob_channel = ChannelFactory(owner=bob)
+    bob_video = VideoFactory(channel=bob_channel, title="Cabin build, episode 241")
+    bob_chunk = add_chunks(bob_video, [CABIN["Cabin build, episode 241"]])[0]
+
+    for mode in ("dense", "keyword", "hybrid"):
+        passages = passages_search(
+            query="episode 241 foundation", channel_ids=[alice_channel.pk], k=10, mode=mode
+        )
+        assert passages
+        assert {p.channel_id for p in passages} == {alice_channel.pk}
+        assert all(bob_chunk.pk not in p.chunk_ids for p in passages)
+    passages = passages_search(query="episode 241 foundation", channel_ids=[bob_channel.pk], k=10)
+    assert [p.chunk_ids for p in passages] == [(bob_chunk.pk,)]
+
+
+def test_a_small_channel_among_closer_chunks_of_others_still_gets_its_passages(alice_channel, bob):
+    """HNSW alone returns ef_search (100) nearest rows and the channel filter then keeps none of
+    them; iterative index scans go on until the channel's rows are found."""
+    video = VideoFactory(channel=alice_channel, title="Sourdough at home")
+    mine = add_chunks(video, [CABIN["Sourdough at home"], "I feed the starter twice a day.", "Rye flour."])
+    provider = embedding_provider()
+    question = "how long do you proof sourdough?"
+    rng = np.random.default_rng(1)
+    near = provider.embed_query(question) + rng.normal(0, 0.01, (150, provider.dimension)).astype(np.float32)
+    bob_video = VideoFactory(channel=ChannelFactory(owner=bob))
+    Chunk.objects.bulk_create(
+        Chunk(
+            video=bob_video,
+            channel_id=bob_video.channel_id,
+            position=i,
+            start_s=0,
+            end_s=1,
+            text="x",
+            embedding=vector / np.linalg.norm(vector),
+            embedding_model=provider.name,
+            embedding_dim=provider.dimension,
+        )  # fmt: skip
+        for i, vector in enumerate(near)
+    )
+    with connection.cursor() as cursor:
+        # Leave the planner no plan but the HNSW index (it holds only a few hundred rows here).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    passages = passages_search(query=question, channel_ids=[alice_channel.pk], k=6, mode="dense")
+    assert sorted(i for p in passages for i in p.chunk_ids) == sorted(chunk.pk for chunk in mine)
+
+
+def test_it_keeps_at_most_per_video_chunks_of_one_video(alice_channel, cabin_videos):
+    video = VideoFactory(channel=alice_channel, title="Sourdough, the long version")
+    texts = [
+        f"Sourdough tip {n}: the dough needs a cold proof in the fridge, sourdough loves time."
+        for n in range(5)
+    ]
+    add_chunks(video, texts, positions=[0, 2, 4, 6, 8])  # not adjacent: no merging
+
+    passages = passages_search(query="sourdough cold proof", channel_ids=[alice_channel.pk], k=6, per_video=2)
+    from_video = [i for p in passages if p.video_id == video.pk for i in p.chunk_ids]
+    assert len(from_video) == 2
+    assert len(passages) == 6
+
+
+def test_adjacent_chunks_of_a_video_merge_into_one_passage(alice_channel, cabin_videos):
+    video = VideoFactory(channel=alice_channel, title="Sourdough, start to finish")
+    first = "Sourdough day one: mix the flour and water. Let the sourdough starter bubble overnight on the counter"
+    # Consecutive chunks repeat whole segments: the second starts with the first's last words.
+    second = (
+        "starter bubble overnight on the counter then shape the sourdough loaf and proof it in the fridge"
+    )
+    far = "Bake the sourdough loaf in a hot dutch oven, lid on for twenty minutes"
+    chunks = add_chunks(video, [first, second, far], positions=[0, 1, 5])
+
+    passages = passages_search(query="sourdough starter overnight", channel_ids=[alice_channel.pk], k=5)
+    mine = [p for p in passages if p.video_id == video.pk]
+    merged = next(p for p in mine if len(p.chunk_ids) == 2)
+    assert merged.chunk_ids == (chunks[0].pk, chunks[1].pk)
+    assert (merged.start_s, merged.end_s) == (chunks[0].start_s, chunks[1].end_s)
+    assert merged.text == first + " then shape the sourdough loaf and proof it in the fridge"
+    assert all(p.chunk_ids == (chunks[2].pk,) for p in mine if p is not merged)  # position 5 stays apart
+    assert merged.youtube_id == video.youtube_id and merged.video_title == video.title
+    assert 0 < merged.similarity <= 1 and merged.keyword_hit
+
+
+def test_merging_drops_the_repeated_words_only():
+    assert merge_overlapping("a b c d", "c d e") == "a b c d e"
+    assert merge_overlapping("a b", "c d") == "a b c d"
+    assert merge_overlapping("a b", "a b") == "a b"
+
+
+def test_an_empty_question_or_no_channel_finds_nothing(alice_channel, cabin_videos):
+    assert passages_search(query="  ", channel_ids=[alice_channel.pk]) == []
+    assert passages_search(query="episode 241", channel_ids=[]) == []
+
+
+# --- the vector SQL
+
+
+def test_the_vector_query_is_served_by_the_hnsw_index(alice_channel, cabin_videos):
+    sql = dense_sql(embedding_provider().dimension)
+    # Ordering by the bare distance is what lets the index serve it (1 - distance forces a scan).
+    assert "ORDER BY (embedding::vector(384)) <=> %s::vector(384) LIMIT" in sql
+    assert "1 -" not in sql and "embedding_dim = 384" in sql
+    vector = "[" + ",".join(str(x) for x in embedding_provider().embed_query("roof")) + "]"
+    with connection.cursor() as cursor:
+        # A handful of rows: left alone, the planner rightly prefers another index and a sort. With
+        # sorting disabled, a query the HNSW index cannot serve (ORDER BY 1 - distance) still sorts.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("EXPLAIN " + sql, [embedding_provider().name, [alice_channel.pk], vector, 10])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using channels_chunk_embedding_hnsw_384" in plan
+    assert "Order By: ((embedding)::vector(384) <=>" in plan
+    assert "Sort" not in plan
+
+
+# --- follow-up questions
+
+
+class FakeLLM(LLMProvider):
+    name = "fake"
+    model = "fake-1"
+
+    def __init__(self, answer: str = "", error: bool = False) -> None:
+        self.answer, self.error, self.calls = answer, error, []
+
+    def complete(self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3) -> str:
+        self.calls.append(messages)
+        if self.error:
+            raise LLMError("The AI provider could not be reached.")
+        return self.answer
+
+
+HISTORY = [("What does he think of the XT-4000 tripod?", "He loves it: the carbon legs fold small.")]
+
+
+def test_a_follow_up_without_an_llm_borrows_the_previous_questions_topic():
+    query = query_for_retrieval(question="Why?", history=HISTORY)
+    assert query.startswith("Why?")
+    assert "xt-4000" in query and "tripod" in query
+
+
+def test_a_follow_up_pointing_back_borrows_the_topic_too():
+    query = query_for_retrieval(question="What did he say after that about the price?", history=HISTORY)
+    assert "tripod" in query and "price" in query
+
+
+def test_a_standalone_question_is_searched_as_asked():
+    question = "What camera does he use for the cabin build videos?"
+    llm = FakeLLM("something else")
+    assert query_for_retrieval(question=question, history=HISTORY, llm=llm) == question
+    assert llm.calls == []  # no LLM round trip for a question that needs no context
+    assert query_for_retrieval(question="Why?", history=[], llm=llm) == "Why?"
+
+
+def test_a_follow_up_with_an_llm_uses_its_rewrite():
+    llm = FakeLLM('Query: "Why does he like the XT-4000 tripod?"\n')
+    query = query_for_retrieval(question="Why?", history=HISTORY, llm=llm)
+    assert query == "Why does he like the XT-4000 tripod?"
+    prompt = "\n".join(message.content for message in llm.calls[0])
+    assert "XT-4000" in prompt and "Why?" in prompt
+
+
+def test_an_llm_failure_or_empty_answer_falls_back_to_blending():
+    blended = query_for_retrieval(question="Why?", history=HISTORY)
+    assert query_for_retrieval(question="Why?", history=HISTORY, llm=FakeLLM(error=True)) == blended
+    assert query_for_retrieval(question="Why?", history=HISTORY, llm=FakeLLM("  \n")) == blended
