@@ -37,6 +37,7 @@ SCHEDULE: list[Recurring] = [
     Recurring("sessions-clear", "17 3 * * *", "yoppy.tasks.sessions_clear"),
     Recurring("channels-sync-daily", "0 4 * * *", "channels_app.tasks.channel_sync_all", queue="ingest"),
     Recurring("videos-requeue-stale", "*/2 * * * *", "channels_app.tasks.video_requeue_stale", queue="ingest"),
+    Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
 ]
 
 

@@ -141,3 +141,9 @@ def message_claim_for_streaming(*, message: Message) -> bool:
     return bool(
         Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(status=Message.Status.STREAMING)
     )
+
+
+def conversations_delete_expired() -> int:
+    """Delete anonymous conversations past their expiry, with their messages; returns how many."""
+    deleted, per_model = Conversation.objects.filter(user__isnull=True, expires_at__lte=timezone.now()).delete()
+    return per_model.get("chat.Conversation", 0)

@@ -92,3 +92,17 @@ def test_a_channel_still_processing_with_nothing_indexed_cannot_be_asked(alice):
     with pytest.raises(services.QuestionRefused, match="still being processed"):
         services.question_ask(asker=fan(alice), channel=channel, text="Q")
     assert not Conversation.objects.exists()
+
+
+def test_expired_anonymous_conversations_are_deleted_and_signed_in_ones_kept(bob, ready_channel):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    old = services.question_ask(asker=fan(), channel=ready_channel, text="Old").conversation
+    fresh = services.question_ask(asker=fan(session="s2"), channel=ready_channel, text="New").conversation
+    mine = services.question_ask(asker=fan(bob), channel=ready_channel, text="Mine").conversation
+    Conversation.objects.filter(pk=old.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+
+    assert services.conversations_delete_expired() == 1
+    assert set(Conversation.objects.values_list("pk", flat=True)) == {fresh.pk, mine.pk}
