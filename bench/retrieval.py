@@ -28,6 +28,7 @@ import os
 import platform
 import random
 import re
+import signal
 import statistics
 import sys
 import time
@@ -90,14 +91,19 @@ def main() -> None:
 
     # A database of its own, beside the dev one on the same server: the scale run drops and rebuilds
     # the chunk indexes, and neither run should depend on (or disturb) the dev data and migrations.
-    connection.settings_dict["TEST"]["NAME"] = f"bench_retrieval_{os.getpid()}"
+    name = f"bench_retrieval_{os.getpid()}"
+    connection.settings_dict["TEST"]["NAME"] = name
     started = time.perf_counter()
-    bench_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    print(f"database {bench_db} created and migrated in {time.perf_counter() - started:.0f} s", flush=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    print(f"database {name} created and migrated in {time.perf_counter() - started:.0f} s", flush=True)
+    # A background run ignores SIGINT: make `kill` (SIGTERM) clean up too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     try:
         run(args)
     finally:
-        connection.creation.destroy_test_db(bench_db, verbosity=0)
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ Measured by ``bench/retrieval.py`` on Spoken-SQuAD, with its figures in the docs
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -42,11 +43,13 @@ Mode = Literal["hybrid", "dense", "keyword"]
 # Candidates taken from each side before fusion.
 DENSE_CANDIDATES = 50
 KEYWORD_CANDIDATES = 50
-# Rows the keyword side scores at most; the rarest terms fill it first (see _pool_terms).
+# Rows the keyword side scores, about: the rarest terms fill it first (see _pool_query).
 KEYWORD_POOL = 500
+# In a big channel, pairs of the next rarest terms, up to this many terms, fill the pool.
+PAIR_TERMS = 6
 # Document frequencies are counted up to this; commoner terms are estimated from ANALYZE's
 # statistics, which is what keeps a question of common words fast at a million chunks.
-DF_CAP = 5000
+DF_CAP = 1000
 # HNSW candidate list: recall 0.965 at 1 M rows for k=10 (PERFORMANCE_NOTES.md).
 EF_SEARCH = 100
 # Anserini's defaults for BM25, which beat Lucene's 1.2 / 0.75 on spoken passages, if barely.
@@ -132,10 +135,10 @@ def passages_search(
                 cursor, vector_text=vector_text, dim=provider.dimension, model=provider.name,
                 channel_ids=channel_ids, limit=DENSE_CANDIDATES,
             )  # fmt: skip
-        terms = _terms(cursor, query=query, channel_ids=channel_ids) if mode != "dense" else []
+        terms, total = _terms(cursor, query=query, channel_ids=channel_ids) if mode != "dense" else ([], 0)
         hits = _scored_hits(
-            cursor, dense_ids=dense, terms=terms, vector_text=vector_text, dim=provider.dimension,
-            model=provider.name, channel_ids=channel_ids,
+            cursor, dense_ids=dense, terms=terms, total=total, vector_text=vector_text,
+            dim=provider.dimension, model=provider.name, channel_ids=channel_ids,
         )  # fmt: skip
     _fuse(hits, idf_total=sum(term.idf for term in terms), mode=mode)
     return _passages(hits, k=k, per_video=per_video)
@@ -285,71 +288,95 @@ def _dense_ids(
     return [row[0] for row in cursor.fetchall()]
 
 
-def _terms(cursor, *, query: str, channel_ids: list[int]) -> list[_Term]:
+def _terms(cursor, *, query: str, channel_ids: list[int]) -> tuple[list[_Term], int]:
     """The question's search terms with their document frequency in the asked channels, rarest
-    first. Counting stops at DF_CAP, which bounds the work per term; a commoner term's frequency is
-    estimated from ANALYZE's statistics of the column (the share of rows holding the lexeme)."""
+    first, and the number of chunks in those channels.
+
+    Counting a term's chunks costs a heap visit per chunk, ~40 ms per common term at a million
+    chunks, so only rare terms are counted (up to DF_CAP). Common ones are estimated from ANALYZE's
+    statistics of the column: the share of sampled rows holding each of the 1,000 commonest lexemes.
+    A term counted past DF_CAP that the statistics do not list lies between the two.
+    """
     cursor.execute(
         """
-        SELECT t.lexeme, (
-            SELECT count(*) FROM (
-                SELECT 1 FROM channels_app_chunk c
-                WHERE c.channel_id = ANY(%(channels)s) AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
-                LIMIT %(cap)s
-            ) capped)
-        FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s))) t
-        WHERE t.lexeme <> ALL(%(stop)s)
-        """,
-        {"text": keyword_text(query), "stop": _STOP_LEXEMES, "channels": channel_ids, "cap": DF_CAP},
-    )
-    # Terms found nowhere stay: they match nothing, but their IDF counts in what a full match would
-    # score (see _fuse), so a chunk matching only the question's one common word does not look perfect.
-    counted = dict(cursor.fetchall())
-    if not counted:
-        return []
-    cursor.execute(
-        "SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%s)", [channel_ids]
-    )
-    # chunks_count is the channels' denormalised total (channel_refresh_progress); during an
-    # ingestion it may lag, and it can never be below a count just made.
-    total = max(cursor.fetchone()[0], *counted.values())
-    common = [lexeme for lexeme, df in counted.items() if df >= DF_CAP]
-    if common:
-        cursor.execute(
-            """
+        WITH terms AS (
+            SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %(text)s)) WHERE lexeme <> ALL(%(stop)s)
+        ), common AS (
             SELECT e.lexeme, e.freq
             FROM pg_stats s,
                  unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
             WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
-              AND s.attname = 'search_vector' AND e.lexeme = ANY(%s)
-            """,
-            [common],
+              AND s.attname = 'search_vector'
         )
-        for lexeme, freq in cursor.fetchall():
-            counted[lexeme] = max(DF_CAP, min(total, round(freq * total)))
-    terms = [
-        _Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5))) for lexeme, df in counted.items()
-    ]
-    return sorted(terms, key=lambda term: (term.df, term.lexeme))
+        SELECT t.lexeme, c.freq,
+               (SELECT min(freq) FROM common WHERE lexeme IS NOT NULL),
+               (SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%(channels)s))
+        FROM terms t LEFT JOIN common c ON c.lexeme = t.lexeme
+        """,
+        {"text": keyword_text(query), "stop": _STOP_LEXEMES, "channels": channel_ids},
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return [], 0
+    # chunks_count is the channels' denormalised total (channel_refresh_progress); it may lag
+    # during an ingestion, and is raised below to at least any count made.
+    _, _, floor, total = rows[0]
+    dfs = {lexeme: round(freq * total) for lexeme, freq, _, _ in rows if freq and freq * total >= DF_CAP}
+    to_count = [lexeme for lexeme, *_ in rows if lexeme not in dfs]
+    if to_count:
+        cursor.execute(
+            """
+            SELECT t.lexeme, (
+                SELECT count(*) FROM (
+                    SELECT 1 FROM channels_app_chunk c
+                    WHERE c.channel_id = ANY(%(channels)s) AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
+                    LIMIT %(cap)s
+                ) capped)
+            FROM unnest(%(lexemes)s::text[]) AS t(lexeme)
+            """,
+            {"lexemes": to_count, "channels": channel_ids, "cap": DF_CAP},
+        )
+        between = math.sqrt(DF_CAP * max(DF_CAP, (floor or 0) * total))  # geometric middle: IDF is a log
+        for lexeme, counted in cursor.fetchall():
+            dfs[lexeme] = counted if counted < DF_CAP else round(between)
+    total = max(total, *dfs.values())
+    # Terms found nowhere stay: they match nothing, but their IDF counts in what a full match would
+    # score (see _fuse), so a chunk matching only the question's one common word does not look perfect.
+    terms = [_Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5))) for lexeme, df in dfs.items()]
+    return sorted(terms, key=lambda term: (term.df, term.lexeme)), total
 
 
-def _pool_terms(terms: list[_Term]) -> list[_Term]:
-    """The terms whose matching chunks make the keyword pool: the rarest first, while they fit in
-    KEYWORD_POOL (always at least one). A chunk matching only commoner terms would score low anyway;
-    leaving them out of the pool query is what bounds its cost. Every term still counts in BM25."""
-    chosen: list[_Term] = []
+def _pool_query(terms: list[_Term], *, total: int) -> str:
+    """tsquery text for the keyword pool: the chunks BM25 will score, about KEYWORD_POOL of them.
+
+    The rarest terms come in alone while their chunks fit the budget. A chunk matching only
+    commoner terms would score low anyway, and leaving them out is what bounds the cost. When even
+    the rarest terms are too common (a big channel), chunks holding two of the rarer terms come in,
+    for each pair expected (as if independent) to fit: the GIN index intersects the pairs before
+    any row is read, and the chunk a question is about usually holds several of its words. Every
+    term still counts in the BM25 score.
+    """
+    present = [term for term in terms if term.df > 0]  # rarest first
+    alone: list[_Term] = []
     budget = KEYWORD_POOL
-    for term in terms:
-        if chosen and term.df > budget:
+    for term in present:
+        if term.df > budget:
             break
-        chosen.append(term)
+        alone.append(term)
         budget -= term.df
-    return chosen
+    rest = present[len(alone) : len(alone) + PAIR_TERMS]
+    pairs = [
+        (a, b) for a, b in itertools.combinations(rest, 2) if a.df * b.df / total <= KEYWORD_POOL / PAIR_TERMS
+    ]
+    if not alone and not pairs and present:
+        alone = present[:1]  # only common terms: an arbitrary sample of the rarest one's chunks
+    parts = [_quoted(term) for term in alone] + [f"({_quoted(a)} & {_quoted(b)})" for a, b in pairs]
+    return " | ".join(parts)
 
 
-def _tsquery_or(terms: Sequence[_Term]) -> str:
-    """tsquery text matching any of the lexemes, each quoted so no character is read as an operator."""
-    return " | ".join("'" + t.lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+def _quoted(term: _Term) -> str:
+    """The lexeme as a tsquery operand, quoted so no character in it is read as an operator."""
+    return "'" + term.lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _bm25_sql(alias: str) -> str:
@@ -372,6 +399,7 @@ def _scored_hits(
     *,
     dense_ids: list[int],
     terms: list[_Term],
+    total: int,
     vector_text: str | None,
     dim: int,
     model: str,
@@ -389,7 +417,8 @@ def _scored_hits(
             f"CASE WHEN c.embedding_dim = {dim} AND c.embedding_model = %(model)s "
             f"THEN 1 - ((c.embedding::vector({dim})) <=> %(vector)s::vector({dim})) END"
         )
-    pool_filter = "search_vector @@ %(tsquery)s::tsquery" if terms else "false"
+    pool_query = _pool_query(terms, total=total)
+    pool_filter = "search_vector @@ %(tsquery)s::tsquery" if pool_query else "false"
     # Only integers, module constants and fixed fragments are formatted in.
     cursor.execute(
         f"""
@@ -418,8 +447,8 @@ def _scored_hits(
             "lexemes": [t.lexeme for t in terms],
             "idfs": [t.idf for t in terms],
             "channels": channel_ids,
-            "tsquery": _tsquery_or(_pool_terms(terms)),
-            "pool": KEYWORD_POOL,
+            "tsquery": pool_query,
+            "pool": 2 * KEYWORD_POOL,  # room for the pairs beside the terms that came in alone
             "keyword_limit": KEYWORD_CANDIDATES,
             "dense": dense_ids,
             "model": model,
