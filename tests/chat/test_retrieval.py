@@ -17,7 +17,7 @@ from chat.services.retrieval import (
 )
 from tests.channels_app.factories import ChannelFactory, VideoFactory
 from yoppy.ai.embeddings import embedding_provider
-from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
+from yoppy.ai.llm import LLMError, LLMMessage
 
 CABIN = {
     "Cabin build, episode 214": "In episode 214 we finally got the roof on the cabin before the first snow.",
@@ -245,7 +245,9 @@ def test_the_vector_query_is_served_by_the_hnsw_index(alice_channel, cabin_video
 # --- follow-up questions
 
 
-class FakeLLM(LLMProvider):
+class FakeLLM:
+    """Just what query_for_retrieval uses of an LLMProvider."""
+
     name = "fake"
     model = "fake-1"
 
