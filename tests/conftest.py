@@ -36,6 +36,7 @@ def _seeded_plans_in_transactional_tests(request):
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)
+    importlib.import_module("billing.migrations.0004_seed_commission_rates").seed(apps, None)
 
 
 @pytest.fixture

@@ -38,10 +38,12 @@ class WebhookEvent:
     event_type: str  # "subscription.charged", "BILLING.SUBSCRIPTION.ACTIVATED", ...
     subscription_id: str = ""  # gateway subscription id
     payment_id: str = ""  # gateway payment / sale id (for refunds: the payment refunded)
+    refund_id: str = ""  # refund / chargeback id, on refund and dispute events
     amount_minor: int | None = None  # paise / cents, when the event carries money
     currency: str = ""  # "INR", "USD"; "" when the event does not say
     gateway_plan_id: str = ""  # Razorpay plan_id / PayPal plan_id (INR and USD plans differ)
     customer_ref: str = ""  # our reference, sent when the subscription was created
+    period_end: datetime | None = None  # end of the paid cycle / next charge, when the event says
     occurred_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -139,7 +141,9 @@ class Gateway:
             ) from exc
         if not isinstance(payload, dict):
             raise GatewayError(
-                f"{self.name} {method} {path}: expected a JSON object", retryable=False, status=response.status_code
+                f"{self.name} {method} {path}: expected a JSON object",
+                retryable=False,
+                status=response.status_code,
             )
         return payload
 

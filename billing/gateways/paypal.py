@@ -49,7 +49,9 @@ SANDBOX_BASE_URL = "https://api-m.sandbox.paypal.com"
 
 # Hosts PayPal serves signing certificates from. Exact names: a lookalike such as
 # api.paypal.com.evil.example must not pass.
-CERT_HOSTS = frozenset({"api.paypal.com", "api.sandbox.paypal.com", "api-m.paypal.com", "api-m.sandbox.paypal.com"})
+CERT_HOSTS = frozenset(
+    {"api.paypal.com", "api.sandbox.paypal.com", "api-m.paypal.com", "api-m.sandbox.paypal.com"}
+)
 # e.g. /v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77; no "..", no query.
 _CERT_PATH = re.compile(r"/v1/notifications/certs/[A-Za-z0-9_-]+")
 # The subject PayPal's webhook signing certificates are issued to.
@@ -204,7 +206,9 @@ class PayPalGateway(Gateway):
         try:
             response = httpx.get(url, timeout=self.timeout, follow_redirects=False)
         except httpx.HTTPError as exc:
-            raise GatewayError(f"paypal certificate download failed: {type(exc).__name__}", retryable=True) from exc
+            raise GatewayError(
+                f"paypal certificate download failed: {type(exc).__name__}", retryable=True
+            ) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise GatewayError(
                 f"paypal certificate download: HTTP {response.status_code}",
@@ -238,7 +242,9 @@ class PayPalGateway(Gateway):
             )
         except GatewayError as exc:
             if exc.status in (400, 422):
-                raise WebhookVerificationError(f"paypal refused to verify the webhook ({exc.code or exc.status})") from exc
+                raise WebhookVerificationError(
+                    f"paypal refused to verify the webhook ({exc.code or exc.status})"
+                ) from exc
             raise
         if answer.get("verification_status") != "SUCCESS":
             raise WebhookVerificationError("paypal says the webhook signature is not valid")
@@ -256,10 +262,14 @@ class PayPalGateway(Gateway):
             fields["subscription_id"] = text(resource.get("id"))
             fields["gateway_plan_id"] = text(resource.get("plan_id"))
             fields["customer_ref"] = text(resource.get("custom_id"))
+            billing = resource.get("billing_info") if isinstance(resource.get("billing_info"), dict) else {}
+            fields["period_end"] = from_iso(billing.get("next_billing_time"))
             # Money moves on PAYMENT.SALE.COMPLETED only; ACTIVATED carries no amount on purpose
             # (the original counted commission on both and paid it twice).
             if event_type == "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
-                billing_info = resource.get("billing_info") if isinstance(resource.get("billing_info"), dict) else {}
+                billing_info = (
+                    resource.get("billing_info") if isinstance(resource.get("billing_info"), dict) else {}
+                )
                 failed = billing_info.get("last_failed_payment")
                 amount = failed.get("amount") if isinstance(failed, dict) else None
                 if isinstance(amount, dict):
@@ -267,9 +277,14 @@ class PayPalGateway(Gateway):
         elif event_type.startswith("PAYMENT.SALE.") or resource_type in ("sale", "refund"):
             # A subscription's sale names its subscription billing_agreement_id; a refund points
             # at the sale it reverses with sale_id.
-            refunded = event_type == "PAYMENT.SALE.REFUNDED" or resource_type == "refund"
+            # A reversal (chargeback) is money taken back like a refund.
+            refunded = (
+                event_type in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED") or resource_type == "refund"
+            )
             sale_id = text(resource.get("sale_id"))
             fields["payment_id"] = sale_id or ("" if refunded else text(resource.get("id")))
+            if refunded:
+                fields["refund_id"] = text(resource.get("id"))
             fields["subscription_id"] = text(resource.get("billing_agreement_id"))
             fields["customer_ref"] = text(resource.get("custom_id")) or text(resource.get("custom"))
             amount = resource.get("amount")
@@ -386,7 +401,9 @@ class PayPalGateway(Gateway):
             raw=subscription,
         )
 
-    def subscription_cancel(self, subscription_id: str, *, reason: str = "Cancelled by the subscriber") -> None:
+    def subscription_cancel(
+        self, subscription_id: str, *, reason: str = "Cancelled by the subscriber"
+    ) -> None:
         """Cancel now (PayPal answers 204). ``reason`` is shown to the buyer, up to 128 chars."""
         self._api(
             "POST",

@@ -91,6 +91,8 @@ class RazorpayGateway(Gateway):
         subscription = _entity(payload, "subscription")
         payment = _entity(payload, "payment")
         refund = _entity(payload, "refund")
+        # A lost dispute is a chargeback: money taken back from us, like a refund.
+        refund = refund or _entity(payload, "dispute")
 
         # Money: the refund's own amount for refund.*, else the payment's (charged / failed).
         # Subscription-only events (activated without an upfront charge, halted, cancelled)
@@ -110,10 +112,12 @@ class RazorpayGateway(Gateway):
             event_type=text(data.get("event")),
             subscription_id=text(subscription.get("id")),
             payment_id=text(refund.get("payment_id")) or text(payment.get("id")),
+            refund_id=text(refund.get("id")),
             amount_minor=amount_minor,
             currency=text(money.get("currency")).upper(),
             gateway_plan_id=text(subscription.get("plan_id")),
             customer_ref=_note(subscription) or _note(payment) or _note(refund),
+            period_end=from_unix(subscription.get("current_end")),
             # One docs sample nests created_at inside payload; read it there too.
             occurred_at=from_unix(data.get("created_at")) or from_unix(payload.get("created_at")),
             raw=data,
@@ -136,7 +140,10 @@ class RazorpayGateway(Gateway):
         ``fail_existing: "0"`` makes Razorpay return the existing customer instead of an error,
         so calling twice is safe."""
         customer = self._send_json(
-            "POST", "/v1/customers", auth=self._auth, json={"name": name, "email": email, "fail_existing": "0"}
+            "POST",
+            "/v1/customers",
+            auth=self._auth,
+            json={"name": name, "email": email, "fail_existing": "0"},
         )
         return text(customer.get("id"))
 

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +29,9 @@ from billing.gateways.paypal import cert_url_allowed
 
 DATA = Path(__file__).parent / "data"
 EVENTS = DATA / "paypal_events"
-REALDATA = Path(os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata")
+REALDATA = Path(
+    os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata"
+)
 PAYPAL = REALDATA / "webhooks" / "paypal"
 MOCKS = PAYPAL / "paypal_node_sdk_sandbox_mocks"
 needs_realdata = pytest.mark.skipif(not PAYPAL.is_dir(), reason=f"no real PayPal samples at {PAYPAL}")
@@ -56,9 +58,15 @@ class Signer:
     key: rsa.RSAPrivateKey
     pem: bytes
 
-    def headers(self, body: bytes, *, webhook_id: str = WEBHOOK_ID, cert_url: str = TEST_CERT_URL,
-                transmission_id: str = "b02ef980-9fce-11eb-b0ec-5bc241fbaaf3",
-                transmission_time: str = "2024-04-01T09:58:21Z") -> dict[str, str]:
+    def headers(
+        self,
+        body: bytes,
+        *,
+        webhook_id: str = WEBHOOK_ID,
+        cert_url: str = TEST_CERT_URL,
+        transmission_id: str = "b02ef980-9fce-11eb-b0ec-5bc241fbaaf3",
+        transmission_time: str = "2024-04-01T09:58:21Z",
+    ) -> dict[str, str]:
         message = f"{transmission_id}|{transmission_time}|{webhook_id}|{zlib.crc32(body) & 0xFFFFFFFF}"
         signature = self.key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
         return {
@@ -93,12 +101,18 @@ VALID_FROM, VALID_UNTIL = datetime(2020, 1, 1, tzinfo=UTC), datetime(2040, 1, 1,
 @pytest.fixture(scope="module")
 def paypal_signer() -> Signer:
     """Stands in for PayPal: its certificate is issued to PayPal's signing host name."""
-    return make_signer("messageverificationcerts.sandbox.paypal.com", not_before=VALID_FROM, not_after=VALID_UNTIL)
+    return make_signer(
+        "messageverificationcerts.sandbox.paypal.com", not_before=VALID_FROM, not_after=VALID_UNTIL
+    )
 
 
 @pytest.fixture(scope="module")
 def attacker() -> Signer:
-    return make_signer("messageverificationcerts.sandbox.paypal.com.evil.example", not_before=VALID_FROM, not_after=VALID_UNTIL)
+    return make_signer(
+        "messageverificationcerts.sandbox.paypal.com.evil.example",
+        not_before=VALID_FROM,
+        not_after=VALID_UNTIL,
+    )
 
 
 class CertFetcher:
@@ -117,7 +131,9 @@ class CertFetcher:
 
 def local_gateway(fetcher: CertFetcher, **kwargs: Any) -> PayPalGateway:
     kwargs.setdefault("cert_cache", {})
-    return PayPalGateway("client-id", "client-secret", kwargs.pop("webhook_id", WEBHOOK_ID), cert_fetcher=fetcher, **kwargs)
+    return PayPalGateway(
+        "client-id", "client-secret", kwargs.pop("webhook_id", WEBHOOK_ID), cert_fetcher=fetcher, **kwargs
+    )
 
 
 def event_body(name: str) -> bytes:
@@ -184,7 +200,9 @@ def test_it_refuses_the_official_vector_today_because_its_certificate_expired_in
 def test_allowing_expired_certificates_explicitly_accepts_the_official_vector_today(vector):
     gateway, _ = vector_gateway(vector, clock=lambda: datetime.now(UTC), allow_expired_certs=True)
 
-    assert gateway.verify_and_parse(body=vector.body, headers=vector.headers).payment_id == "4EU7004268015634R"
+    assert (
+        gateway.verify_and_parse(body=vector.body, headers=vector.headers).payment_id == "4EU7004268015634R"
+    )
 
 
 def test_it_refuses_a_certificate_that_is_not_valid_yet(vector):
@@ -236,20 +254,30 @@ def test_it_refuses_a_signature_that_is_not_base64(vector):
     gateway, _ = vector_gateway(vector)
 
     with pytest.raises(WebhookVerificationError, match="base64"):
-        gateway.verify_and_parse(body=vector.body, headers={**vector.headers, "PAYPAL-TRANSMISSION-SIG": "not*base64"})
+        gateway.verify_and_parse(
+            body=vector.body, headers={**vector.headers, "PAYPAL-TRANSMISSION-SIG": "not*base64"}
+        )
 
 
 def test_it_refuses_any_auth_algo_but_sha256_with_rsa(vector):
     gateway, fetcher = vector_gateway(vector)
 
     with pytest.raises(WebhookVerificationError, match="auth algo"):
-        gateway.verify_and_parse(body=vector.body, headers={**vector.headers, "PAYPAL-AUTH-ALGO": "SHA1withRSA"})
+        gateway.verify_and_parse(
+            body=vector.body, headers={**vector.headers, "PAYPAL-AUTH-ALGO": "SHA1withRSA"}
+        )
     assert fetcher.fetched == []
 
 
 @pytest.mark.parametrize(
     "header",
-    ["PAYPAL-TRANSMISSION-ID", "PAYPAL-TRANSMISSION-TIME", "PAYPAL-TRANSMISSION-SIG", "PAYPAL-CERT-URL", "PAYPAL-AUTH-ALGO"],
+    [
+        "PAYPAL-TRANSMISSION-ID",
+        "PAYPAL-TRANSMISSION-TIME",
+        "PAYPAL-TRANSMISSION-SIG",
+        "PAYPAL-CERT-URL",
+        "PAYPAL-AUTH-ALGO",
+    ],
 )
 def test_it_refuses_a_delivery_missing_a_signature_header_and_names_it(vector, header):
     gateway, fetcher = vector_gateway(vector)
@@ -274,10 +302,14 @@ def test_an_unsigned_subscription_activation_is_refused(paypal_signer):
     gateway = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem}))
 
     with pytest.raises(WebhookVerificationError, match="PAYPAL-TRANSMISSION-ID"):
-        gateway.verify_and_parse(body=event_body("BILLING.SUBSCRIPTION.ACTIVATED"), headers={"Content-Type": "application/json"})
+        gateway.verify_and_parse(
+            body=event_body("BILLING.SUBSCRIPTION.ACTIVATED"), headers={"Content-Type": "application/json"}
+        )
 
 
-def test_an_activation_signed_by_someone_else_but_pointing_at_paypals_certificate_is_refused(paypal_signer, attacker):
+def test_an_activation_signed_by_someone_else_but_pointing_at_paypals_certificate_is_refused(
+    paypal_signer, attacker
+):
     body = event_body("BILLING.SUBSCRIPTION.ACTIVATED")
     gateway = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem}))
 
@@ -290,7 +322,9 @@ def test_an_activation_pointing_at_the_forgers_own_certificate_host_is_refused_b
     fetcher = CertFetcher({EVIL_CERT_URL: attacker.pem})
 
     with pytest.raises(WebhookVerificationError, match="not on a PayPal host"):
-        local_gateway(fetcher).verify_and_parse(body=body, headers=attacker.headers(body, cert_url=EVIL_CERT_URL))
+        local_gateway(fetcher).verify_and_parse(
+            body=body, headers=attacker.headers(body, cert_url=EVIL_CERT_URL)
+        )
     assert fetcher.fetched == []
 
 
@@ -385,7 +419,9 @@ def test_a_refused_certificate_is_not_cached(attacker):
 
     for _ in range(2):
         with pytest.raises(WebhookVerificationError):
-            local_gateway(fetcher, cert_cache=cache).verify_and_parse(body=body, headers=attacker.headers(body))
+            local_gateway(fetcher, cert_cache=cache).verify_and_parse(
+                body=body, headers=attacker.headers(body)
+            )
 
     assert cache == {} and len(fetcher.fetched) == 2
 
@@ -405,8 +441,10 @@ def test_a_download_that_is_not_a_certificate_is_refused():
     body = event_body("BILLING.SUBSCRIPTION.ACTIVATED")
     fetcher = CertFetcher({TEST_CERT_URL: b"<html>maintenance</html>"})
     headers = {
-        "PAYPAL-TRANSMISSION-ID": "t", "PAYPAL-TRANSMISSION-TIME": "2024-01-01T00:00:00Z",
-        "PAYPAL-TRANSMISSION-SIG": base64.b64encode(b"x" * 256).decode(), "PAYPAL-CERT-URL": TEST_CERT_URL,
+        "PAYPAL-TRANSMISSION-ID": "t",
+        "PAYPAL-TRANSMISSION-TIME": "2024-01-01T00:00:00Z",
+        "PAYPAL-TRANSMISSION-SIG": base64.b64encode(b"x" * 256).decode(),
+        "PAYPAL-CERT-URL": TEST_CERT_URL,
         "PAYPAL-AUTH-ALGO": "SHA256withRSA",
     }
 
@@ -424,11 +462,35 @@ EXPECTED = {
     "BILLING.SUBSCRIPTION.ACTIVATED": (SUB, "", None, "", PLAN, "user-42", "2024-04-01T09:58:20.123+00:00"),
     "BILLING.SUBSCRIPTION.CANCELLED": (SUB, "", None, "", PLAN, "user-42", "2024-06-02T11:42:48.514+00:00"),
     "BILLING.SUBSCRIPTION.SUSPENDED": (SUB, "", None, "", PLAN, "user-42", "2024-06-03T08:00:01+00:00"),
-    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": (SUB, "", 360, "USD", PLAN, "user-42", "2024-05-01T10:05:09+00:00"),
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": (
+        SUB,
+        "",
+        360,
+        "USD",
+        PLAN,
+        "user-42",
+        "2024-05-01T10:05:09+00:00",
+    ),
     # A sale names no plan: billing finds it through the subscription id.
-    "PAYMENT.SALE.COMPLETED": (SUB, "44P499886K055384U", 1800, "USD", "", "user-42", "2024-04-01T09:58:35.950+00:00"),
+    "PAYMENT.SALE.COMPLETED": (
+        SUB,
+        "44P499886K055384U",
+        1800,
+        "USD",
+        "",
+        "user-42",
+        "2024-04-01T09:58:35.950+00:00",
+    ),
     # A refund's payment_id is the sale refunded; its negative total is a positive amount.
-    "PAYMENT.SALE.REFUNDED": (SUB, "44P499886K055384U", 1800, "USD", "", "user-42", "2024-04-20T15:42:24+00:00"),
+    "PAYMENT.SALE.REFUNDED": (
+        SUB,
+        "44P499886K055384U",
+        1800,
+        "USD",
+        "",
+        "user-42",
+        "2024-04-20T15:42:24+00:00",
+    ),
 }
 
 
@@ -441,7 +503,8 @@ def test_it_verifies_and_parses_the_subscription_event(paypal_signer, event_type
         body=body, headers=paypal_signer.headers(body)
     )
 
-    assert event == WebhookEvent(
+    # The cycle end and refund id have their own tests below.
+    assert replace(event, period_end=None, refund_id="") == WebhookEvent(
         provider="paypal",
         event_id=json.loads(body)["id"],
         event_type=event_type,
@@ -453,6 +516,45 @@ def test_it_verifies_and_parses_the_subscription_event(paypal_signer, event_type
         customer_ref=customer_ref,
         occurred_at=datetime.fromisoformat(occurred),
     )
+
+
+@pytest.mark.parametrize("event_type", sorted(e for e in EXPECTED if e.startswith("BILLING.")))
+def test_a_subscription_event_gives_the_next_billing_time_as_period_end(paypal_signer, event_type):
+    body = event_body(event_type)
+    billing_info = json.loads(body)["resource"].get("billing_info") or {}
+
+    event = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem})).verify_and_parse(
+        body=body, headers=paypal_signer.headers(body)
+    )
+
+    expected = billing_info.get("next_billing_time")
+    assert event.period_end == (datetime.fromisoformat(expected) if expected else None)
+
+
+def test_a_refund_names_its_own_id_and_the_sale_it_refunds(paypal_signer):
+    body = event_body("PAYMENT.SALE.REFUNDED")
+    resource = json.loads(body)["resource"]
+
+    event = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem})).verify_and_parse(
+        body=body, headers=paypal_signer.headers(body)
+    )
+
+    assert (event.refund_id, event.payment_id) == (resource["id"], resource["sale_id"])
+
+
+def test_a_reversal_is_parsed_like_a_refund(paypal_signer):
+    data = json.loads(event_body("PAYMENT.SALE.REFUNDED"))
+    data["event_type"] = "PAYMENT.SALE.REVERSED"
+    data["id"] = "WH-REVERSED-1"
+    body = json.dumps(data).encode()
+
+    event = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem})).verify_and_parse(
+        body=body, headers=paypal_signer.headers(body)
+    )
+
+    assert (event.refund_id, event.payment_id, event.amount_minor) == (
+        data["resource"]["id"], data["resource"]["sale_id"], 1800,
+    )  # fmt: skip
 
 
 @needs_realdata
@@ -500,9 +602,16 @@ class RecordingServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 server.requests.append(
-                    Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                    Recorded(
+                        self.command,
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        self.rfile.read(length),
+                    )
                 )
-                answers = server.routes.get((self.command, self.path)) or [(404, b'{"name": "RESOURCE_NOT_FOUND"}', 0.0)]
+                answers = server.routes.get((self.command, self.path)) or [
+                    (404, b'{"name": "RESOURCE_NOT_FOUND"}', 0.0)
+                ]
                 status, body, delay = answers.pop(0) if len(answers) > 1 else answers[0]
                 time.sleep(delay)
                 try:
@@ -522,7 +631,9 @@ class RecordingServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def answer(self, method: str, path: str, *answers: tuple[int, bytes] | tuple[int, bytes, float]) -> None:
         self.routes[(method, path)] = [(a[0], a[1], a[2] if len(a) > 2 else 0.0) for a in answers]
@@ -562,8 +673,11 @@ def recorded_mock(name: str) -> bytes:
 
 @needs_realdata
 def test_api_mode_asks_paypal_with_the_headers_our_webhook_id_and_the_event_bytes_as_received(server, vector):
-    server.answer("POST", "/v1/notifications/verify-webhook-signature",
-                  (200, recorded_mock("POST_v1_notifications_verify_webhook_signature_200.json")))
+    server.answer(
+        "POST",
+        "/v1/notifications/verify-webhook-signature",
+        (200, recorded_mock("POST_v1_notifications_verify_webhook_signature_200.json")),
+    )
 
     event = api_gateway(server, verify_mode="api").verify_and_parse(body=vector.body, headers=vector.headers)
 
@@ -585,7 +699,9 @@ def test_api_mode_asks_paypal_with_the_headers_our_webhook_id_and_the_event_byte
 
 
 def test_api_mode_refuses_an_event_paypal_does_not_confirm(server, attacker):
-    server.answer("POST", "/v1/notifications/verify-webhook-signature", (200, b'{"verification_status": "FAILURE"}'))
+    server.answer(
+        "POST", "/v1/notifications/verify-webhook-signature", (200, b'{"verification_status": "FAILURE"}')
+    )
     body = event_body("BILLING.SUBSCRIPTION.ACTIVATED")
 
     with pytest.raises(WebhookVerificationError, match="not valid"):
@@ -593,8 +709,11 @@ def test_api_mode_refuses_an_event_paypal_does_not_confirm(server, attacker):
 
 
 def test_api_mode_treats_paypal_rejecting_the_request_as_a_failed_verification(server, attacker):
-    server.answer("POST", "/v1/notifications/verify-webhook-signature",
-                  (400, b'{"name": "VALIDATION_ERROR", "message": "Invalid request", "details": []}'))
+    server.answer(
+        "POST",
+        "/v1/notifications/verify-webhook-signature",
+        (400, b'{"name": "VALIDATION_ERROR", "message": "Invalid request", "details": []}'),
+    )
     body = event_body("BILLING.SUBSCRIPTION.ACTIVATED")
 
     with pytest.raises(WebhookVerificationError, match="VALIDATION_ERROR"):
@@ -606,7 +725,9 @@ def test_api_mode_with_paypal_down_is_a_retryable_error_not_a_rejection(server, 
     body = event_body("PAYMENT.SALE.COMPLETED")
 
     with pytest.raises(GatewayError) as caught:
-        api_gateway(server, verify_mode="api").verify_and_parse(body=body, headers=paypal_signer.headers(body))
+        api_gateway(server, verify_mode="api").verify_and_parse(
+            body=body, headers=paypal_signer.headers(body)
+        )
 
     assert caught.value.retryable and not isinstance(caught.value, WebhookVerificationError)
 
@@ -631,16 +752,26 @@ def test_an_unknown_verify_mode_is_a_configuration_error():
 
 
 def test_one_token_serves_several_calls(server):
-    server.answer("GET", "/v1/billing/subscriptions/I-BW452GLLEP1G", (200, (DATA / "paypal_subscription_active.json").read_bytes()))
+    server.answer(
+        "GET",
+        "/v1/billing/subscriptions/I-BW452GLLEP1G",
+        (200, (DATA / "paypal_subscription_active.json").read_bytes()),
+    )
     gateway = api_gateway(server)
 
     gateway.subscription_get("I-BW452GLLEP1G")
     api_gateway(server).subscription_get("I-BW452GLLEP1G")  # a new instance, same credentials
 
-    assert server.paths() == ["/v1/oauth2/token", "/v1/billing/subscriptions/I-BW452GLLEP1G",
-                              "/v1/billing/subscriptions/I-BW452GLLEP1G"]
+    assert server.paths() == [
+        "/v1/oauth2/token",
+        "/v1/billing/subscriptions/I-BW452GLLEP1G",
+        "/v1/billing/subscriptions/I-BW452GLLEP1G",
+    ]
     token_request = server.requests[0]
-    assert token_request.headers["authorization"] == "Basic " + base64.b64encode(b"client-id:client-secret").decode()
+    assert (
+        token_request.headers["authorization"]
+        == "Basic " + base64.b64encode(b"client-id:client-secret").decode()
+    )
     assert parse_qs(token_request.body.decode()) == {"grant_type": ["client_credentials"]}
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in server.requests[1:])
 
@@ -657,37 +788,61 @@ def test_a_token_about_to_expire_is_replaced(server):
 
 
 def test_a_token_revoked_early_is_fetched_again_once(server):
-    server.answer("POST", "/v1/oauth2/token",
-                  (200, b'{"access_token": "old", "expires_in": 32400}'),
-                  (200, b'{"access_token": "new", "expires_in": 32400}'))
-    server.answer("GET", "/v1/billing/subscriptions/I-1",
-                  (401, b'{"name": "AUTHENTICATION_FAILURE"}'), (200, b'{"id": "I-1"}'))
+    server.answer(
+        "POST",
+        "/v1/oauth2/token",
+        (200, b'{"access_token": "old", "expires_in": 32400}'),
+        (200, b'{"access_token": "new", "expires_in": 32400}'),
+    )
+    server.answer(
+        "GET",
+        "/v1/billing/subscriptions/I-1",
+        (401, b'{"name": "AUTHENTICATION_FAILURE"}'),
+        (200, b'{"id": "I-1"}'),
+    )
 
     assert api_gateway(server).subscription_get("I-1") == {"id": "I-1"}
-    assert [r.headers.get("authorization") for r in server.requests if r.method == "GET"] == ["Bearer old", "Bearer new"]
+    assert [r.headers.get("authorization") for r in server.requests if r.method == "GET"] == [
+        "Bearer old",
+        "Bearer new",
+    ]
 
 
 def test_wrong_client_credentials_are_a_clear_non_retryable_error(server):
-    server.answer("POST", "/v1/oauth2/token",
-                  (401, b'{"error": "invalid_client", "error_description": "Client Authentication failed"}'))
+    server.answer(
+        "POST",
+        "/v1/oauth2/token",
+        (401, b'{"error": "invalid_client", "error_description": "Client Authentication failed"}'),
+    )
 
     with pytest.raises(GatewayError) as caught:
         api_gateway(server).subscription_get("I-1")
 
-    assert str(caught.value) == "paypal POST /v1/oauth2/token: HTTP 401 invalid_client: Client Authentication failed"
+    assert (
+        str(caught.value)
+        == "paypal POST /v1/oauth2/token: HTTP 401 invalid_client: Client Authentication failed"
+    )
     assert not caught.value.retryable and "client-secret" not in str(caught.value)
 
 
 def test_subscription_create_sends_plan_reference_and_urls_and_returns_the_approve_link(server):
-    server.answer("POST", "/v1/billing/subscriptions", (201, (DATA / "paypal_subscription_created.json").read_bytes()))
+    server.answer(
+        "POST", "/v1/billing/subscriptions", (201, (DATA / "paypal_subscription_created.json").read_bytes())
+    )
 
     checkout = api_gateway(server).subscription_create(
-        plan_id=PLAN, custom_id="user-42", return_url="https://yoppy.example/billing/return",
-        cancel_url="https://yoppy.example/billing/cancel", request_id="sub-create-user-42-1",
+        plan_id=PLAN,
+        custom_id="user-42",
+        return_url="https://yoppy.example/billing/return",
+        cancel_url="https://yoppy.example/billing/cancel",
+        request_id="sub-create-user-42-1",
     )
 
     assert (checkout.subscription_id, checkout.status) == (SUB, "APPROVAL_PENDING")
-    assert checkout.checkout_url == "https://www.paypal.com/webapps/billing/subscriptions?ba_token=BA-2M539689T3856352J"
+    assert (
+        checkout.checkout_url
+        == "https://www.paypal.com/webapps/billing/subscriptions?ba_token=BA-2M539689T3856352J"
+    )
     create = server.requests[1]
     assert create.headers["paypal-request-id"] == "sub-create-user-42-1"
     assert json.loads(create.body) == {
@@ -710,21 +865,37 @@ def test_subscription_cancel_posts_the_reason_and_accepts_no_content(server):
 
 
 def test_subscription_get_returns_the_subscription(server):
-    server.answer("GET", "/v1/billing/subscriptions/I-BW452GLLEP1G", (200, (DATA / "paypal_subscription_active.json").read_bytes()))
+    server.answer(
+        "GET",
+        "/v1/billing/subscriptions/I-BW452GLLEP1G",
+        (200, (DATA / "paypal_subscription_active.json").read_bytes()),
+    )
 
     subscription = api_gateway(server).subscription_get("I-BW452GLLEP1G")
 
-    assert (subscription["status"], subscription["plan_id"], subscription["custom_id"]) == ("ACTIVE", PLAN, "user-42")
+    assert (subscription["status"], subscription["plan_id"], subscription["custom_id"]) == (
+        "ACTIVE",
+        PLAN,
+        "user-42",
+    )
 
 
 @needs_realdata
 def test_a_recorded_paypal_400_becomes_a_clear_error_with_name_and_details(server):
-    server.answer("GET", "/v1/billing/subscriptions/I-1", (400, recorded_mock("GET_v1_notifications_webhooks_events_400.json")))
+    server.answer(
+        "GET",
+        "/v1/billing/subscriptions/I-1",
+        (400, recorded_mock("GET_v1_notifications_webhooks_events_400.json")),
+    )
 
     with pytest.raises(GatewayError) as caught:
         api_gateway(server).subscription_get("I-1")
 
-    assert (caught.value.status, caught.value.code, caught.value.retryable) == (400, "VALIDATION_ERROR", False)
+    assert (caught.value.status, caught.value.code, caught.value.retryable) == (
+        400,
+        "VALIDATION_ERROR",
+        False,
+    )
     assert "Invalid data provided (start_time Invalid data provided)" in str(caught.value)
 
 

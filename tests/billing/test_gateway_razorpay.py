@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +22,9 @@ import pytest
 from billing.gateways import GatewayError, RazorpayGateway, WebhookEvent, WebhookVerificationError
 
 DATA = Path(__file__).parent / "data"
-REALDATA = Path(os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata")
+REALDATA = Path(
+    os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata"
+)
 RAZORPAY = REALDATA / "webhooks" / "razorpay"
 DOCS = RAZORPAY / "docs_samples"
 MOCKS = RAZORPAY / "razorpay_python_tests_mocks"
@@ -62,9 +64,15 @@ def vector() -> tuple[bytes, str, str]:
 def test_it_accepts_the_real_vector_signed_over_the_exact_file_bytes(vector):
     body, secret, signature = vector
 
-    event = gateway(webhook_secrets=[secret]).verify_and_parse(body=body, headers={"X-Razorpay-Signature": signature})
+    event = gateway(webhook_secrets=[secret]).verify_and_parse(
+        body=body, headers={"X-Razorpay-Signature": signature}
+    )
 
-    assert (event.provider, event.event_type, event.payment_id) == ("razorpay", "payment.authorized", "pay_6koWN7bvxujzxM")
+    assert (event.provider, event.event_type, event.payment_id) == (
+        "razorpay",
+        "payment.authorized",
+        "pay_6koWN7bvxujzxM",
+    )
     assert (event.amount_minor, event.currency) == (1000000, "INR")
 
 
@@ -74,21 +82,27 @@ def test_it_refuses_the_real_vector_once_the_same_json_is_re_serialised(vector):
     assert json.loads(reserialised) == json.loads(body) and reserialised != body
 
     with pytest.raises(WebhookVerificationError, match="does not match"):
-        gateway(webhook_secrets=[secret]).verify_and_parse(body=reserialised, headers={"X-Razorpay-Signature": signature})
+        gateway(webhook_secrets=[secret]).verify_and_parse(
+            body=reserialised, headers={"X-Razorpay-Signature": signature}
+        )
 
 
 def test_it_refuses_the_real_vector_with_its_trailing_newline_stripped(vector):
     body, secret, signature = vector
 
     with pytest.raises(WebhookVerificationError):
-        gateway(webhook_secrets=[secret]).verify_and_parse(body=body.rstrip(b"\n"), headers={"X-Razorpay-Signature": signature})
+        gateway(webhook_secrets=[secret]).verify_and_parse(
+            body=body.rstrip(b"\n"), headers={"X-Razorpay-Signature": signature}
+        )
 
 
 def test_it_refuses_the_upstream_negative_case_of_a_made_up_signature_over_an_empty_body(vector):
     _, secret, _ = vector
 
     with pytest.raises(WebhookVerificationError):
-        gateway(webhook_secrets=[secret]).verify_and_parse(body=b"", headers={"X-Razorpay-Signature": "test_signature"})
+        gateway(webhook_secrets=[secret]).verify_and_parse(
+            body=b"", headers={"X-Razorpay-Signature": "test_signature"}
+        )
 
 
 # --- signature: failures and rotation ------------------------------------------------------
@@ -142,7 +156,9 @@ def test_during_rotation_it_accepts_the_current_and_the_previous_secret(caplog):
 
 def test_after_rotation_the_dropped_secret_is_refused():
     with pytest.raises(WebhookVerificationError):
-        gateway(webhook_secrets=[SECRET]).verify_and_parse(body=BODY, headers=delivery(BODY, secret=PREVIOUS_SECRET))
+        gateway(webhook_secrets=[SECRET]).verify_and_parse(
+            body=BODY, headers=delivery(BODY, secret=PREVIOUS_SECRET)
+        )
 
 
 def test_a_signed_body_that_is_not_json_is_still_refused():
@@ -158,29 +174,110 @@ PLAN = "plan_BvrFKjSxauOH7N"
 # file: (event_type, subscription_id, plan_id, payment_id, amount_minor, currency, created_at)
 DOCS_SAMPLES = {
     "subscriptions/subscription.activated__Future_start_date_and_no_upfront_amount.json": (
-        "subscription.activated", SUB, PLAN, "", None, "", 1567690383),
+        "subscription.activated",
+        SUB,
+        PLAN,
+        "",
+        None,
+        "",
+        1567690383,
+    ),
     # This sample nests created_at inside payload; the parser finds it there.
     "subscriptions/subscription.activated__Immediate_start_date_Upfront_amount_Both.json": (
-        "subscription.activated", SUB, PLAN, "pay_DEXFWroJ6LikKT", 100000, "INR", 1567690383),
+        "subscription.activated",
+        SUB,
+        PLAN,
+        "pay_DEXFWroJ6LikKT",
+        100000,
+        "INR",
+        1567690383,
+    ),
     "subscriptions/subscription.charged.json": (
-        "subscription.charged", SUB, PLAN, "pay_DEXFWroJ6LikKT", 100000, "INR", 1567690383),
+        "subscription.charged",
+        SUB,
+        PLAN,
+        "pay_DEXFWroJ6LikKT",
+        100000,
+        "INR",
+        1567690383,
+    ),
     "subscriptions/subscription.pending.json": ("subscription.pending", SUB, PLAN, "", None, "", 1567691026),
     "subscriptions/subscription.halted.json": ("subscription.halted", SUB, PLAN, "", None, "", 1567691269),
     "subscriptions/subscription.cancelled.json": (
-        "subscription.cancelled", "sub_DEXpmJhEIZK4fe", "plan_BvrHngQ0xLNnNG", "", None, "", 1567692732),
+        "subscription.cancelled",
+        "sub_DEXpmJhEIZK4fe",
+        "plan_BvrHngQ0xLNnNG",
+        "",
+        None,
+        "",
+        1567692732,
+    ),
     "subscriptions/subscription.completed.json": (
-        "subscription.completed", SUB, PLAN, "pay_DEXkZ54GsNwVk9", 100000, "INR", 1567692150),
+        "subscription.completed",
+        SUB,
+        PLAN,
+        "pay_DEXkZ54GsNwVk9",
+        100000,
+        "INR",
+        1567692150,
+    ),
     # Razorpay's payment.failed samples carry "currency": "" — kept as "", never guessed.
-    "payments/payment.failed__Card.json": ("payment.failed", "", "", "pay_DESp9bgForNoUd", 100, "", 1691735748),
-    "payments/payment.failed__Netbanking.json": ("payment.failed", "", "", "pay_DEAU825sJlCbGa", 50000, "", 1567610215),
-    "payments/payment.failed__UPI.json": ("payment.failed", "", "", "pay_DESyzxuld02Zul", 100, "", 1567675356),
-    "payments/payment.failed__Wallets.json": ("payment.failed", "", "", "pay_Epiu9wz2hXBGsJ", 10000, "", 1589347099),
+    "payments/payment.failed__Card.json": (
+        "payment.failed",
+        "",
+        "",
+        "pay_DESp9bgForNoUd",
+        100,
+        "",
+        1691735748,
+    ),
+    "payments/payment.failed__Netbanking.json": (
+        "payment.failed",
+        "",
+        "",
+        "pay_DEAU825sJlCbGa",
+        50000,
+        "",
+        1567610215,
+    ),
+    "payments/payment.failed__UPI.json": (
+        "payment.failed",
+        "",
+        "",
+        "pay_DESyzxuld02Zul",
+        100,
+        "",
+        1567675356,
+    ),
+    "payments/payment.failed__Wallets.json": (
+        "payment.failed",
+        "",
+        "",
+        "pay_Epiu9wz2hXBGsJ",
+        10000,
+        "",
+        1589347099,
+    ),
     # Refunds: the refund's own amount (50000), not the payment's (500000); payment_id is the
     # payment refunded.
     "refunds/refund.processed__Normal_Refunds.json": (
-        "refund.processed", "", "", "pay_FPoJKWQQ8lK13n", 50000, "INR", 1597734071),
+        "refund.processed",
+        "",
+        "",
+        "pay_FPoJKWQQ8lK13n",
+        50000,
+        "INR",
+        1597734071,
+    ),
     "refunds/refund.created__Normal_Refunds.json": (
-        "refund.created", "", "", "pay_FPoJKWQQ8lK13n", 50000, "INR", 1597734071),
+        "refund.created",
+        "",
+        "",
+        "pay_FPoJKWQQ8lK13n",
+        50000,
+        "INR",
+        1597734071,
+    ),
 }
 
 
@@ -192,7 +289,8 @@ def test_it_parses_razorpays_docs_sample(sample):
 
     event = gateway().verify_and_parse(body=body, headers=delivery(body, event_id="evt_docs_1"))
 
-    assert event == WebhookEvent(
+    # The cycle end and refund id have their own tests below.
+    assert replace(event, period_end=None, refund_id="") == WebhookEvent(
         provider="razorpay",
         event_id="evt_docs_1",
         event_type=event_type,
@@ -208,11 +306,48 @@ def test_it_parses_razorpays_docs_sample(sample):
 
 
 @needs_realdata
+def test_a_subscription_event_gives_the_end_of_the_current_cycle():
+    body = (DOCS / "subscriptions/subscription.charged.json").read_bytes()
+
+    event = gateway().verify_and_parse(body=body, headers=delivery(body))
+
+    assert event.period_end == datetime.fromtimestamp(1572892200, tz=UTC)
+
+
+@needs_realdata
+def test_a_refund_event_names_the_refund_and_the_payment_it_refunds():
+    body = (DOCS / "refunds/refund.processed__Normal_Refunds.json").read_bytes()
+
+    event = gateway().verify_and_parse(body=body, headers=delivery(body))
+
+    assert (event.refund_id, event.payment_id, event.amount_minor) == (
+        "rfnd_FS8TWyPrCsa0OB",
+        "pay_FPoJKWQQ8lK13n",
+        50000,
+    )
+
+
+def test_a_lost_dispute_is_a_chargeback_of_its_payment():
+    dispute = {"id": "disp_1", "entity": "dispute", "payment_id": "pay_1", "amount": 36000, "currency": "INR",
+               "phase": "chargeback", "status": "lost", "created_at": 1700000000}  # fmt: skip
+    body = json.dumps({"entity": "event", "event": "payment.dispute.lost", "contains": ["dispute"],
+                       "payload": {"dispute": {"entity": dispute}}, "created_at": 1700000100}).encode()  # fmt: skip
+
+    event = gateway().verify_and_parse(body=body, headers=delivery(body))
+
+    assert (event.event_type, event.refund_id, event.payment_id, event.amount_minor, event.currency) == (
+        "payment.dispute.lost", "disp_1", "pay_1", 36000, "INR",
+    )  # fmt: skip
+
+
+@needs_realdata
 def test_every_subscription_docs_sample_verifies_and_names_its_subscription_and_plan():
     for path in sorted((DOCS / "subscriptions").glob("*.json")):
         body = path.read_bytes()
         event = gateway().verify_and_parse(body=body, headers=delivery(body))
-        assert event.subscription_id.startswith("sub_") and event.gateway_plan_id.startswith("plan_"), path.name
+        assert event.subscription_id.startswith("sub_") and event.gateway_plan_id.startswith("plan_"), (
+            path.name
+        )
 
 
 @needs_realdata
@@ -274,9 +409,16 @@ class RecordingServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 server.requests.append(
-                    Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                    Recorded(
+                        self.command,
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        self.rfile.read(length),
+                    )
                 )
-                answers = server.routes.get((self.command, self.path)) or [(404, b'{"error": {"code": "NOT_FOUND"}}', 0)]
+                answers = server.routes.get((self.command, self.path)) or [
+                    (404, b'{"error": {"code": "NOT_FOUND"}}', 0)
+                ]
                 status, body, delay = answers.pop(0) if len(answers) > 1 else answers[0]
                 if delay:
                     time.sleep(delay)
@@ -297,7 +439,9 @@ class RecordingServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def answer(self, method: str, path: str, *answers: tuple[int, bytes] | tuple[int, bytes, float]) -> None:
         self.routes[(method, path)] = [(a[0], a[1], a[2] if len(a) > 2 else 0.0) for a in answers]
@@ -340,22 +484,38 @@ def test_customer_create_posts_name_and_email_with_basic_auth_and_returns_the_id
     assert customer_id == "cust_1Aa00000000004"
     [request] = server.requests
     assert request.headers["authorization"] == BASIC
-    assert request.json() == {"name": "Gaurav Kumar", "email": "gaurav.kumar@example.com", "fail_existing": "0"}
+    assert request.json() == {
+        "name": "Gaurav Kumar",
+        "email": "gaurav.kumar@example.com",
+        "fail_existing": "0",
+    }
 
 
 def test_subscription_create_sends_plan_count_customer_and_our_reference_and_returns_the_checkout(server):
     server.answer("POST", "/v1/subscriptions", (200, ours("razorpay_subscription_created.json")))
 
     checkout = api(server).subscription_create(
-        plan_id="plan_00000000000001", total_count=12, customer_id="cust_1Aa00000000004", customer_ref="user-42"
+        plan_id="plan_00000000000001",
+        total_count=12,
+        customer_id="cust_1Aa00000000004",
+        customer_ref="user-42",
     )
 
     assert (checkout.subscription_id, checkout.checkout_url, checkout.status) == (
-        "sub_00000000000001", "https://rzp.io/i/z3b1R61A9", "created")
+        "sub_00000000000001",
+        "https://rzp.io/i/z3b1R61A9",
+        "created",
+    )
     [request] = server.requests
-    assert (request.method, request.path, request.headers["authorization"]) == ("POST", "/v1/subscriptions", BASIC)
+    assert (request.method, request.path, request.headers["authorization"]) == (
+        "POST",
+        "/v1/subscriptions",
+        BASIC,
+    )
     assert request.json() == {
-        "plan_id": "plan_00000000000001", "total_count": 12, "customer_id": "cust_1Aa00000000004",
+        "plan_id": "plan_00000000000001",
+        "total_count": 12,
+        "customer_id": "cust_1Aa00000000004",
         "notes": {"yoppy_ref": "user-42"},
     }
 
@@ -370,13 +530,19 @@ def test_subscription_create_sends_the_sdks_recorded_request_and_reads_its_recor
 
     assert server.requests[0].json() == json.loads(mock("init_subscription.json"))
     # The SDK's recorded subscription has no short_url: no checkout page, not an error.
-    assert (checkout.subscription_id, checkout.checkout_url, checkout.status) == ("sub_8kip7ybbcOyc9J", "", "active")
+    assert (checkout.subscription_id, checkout.checkout_url, checkout.status) == (
+        "sub_8kip7ybbcOyc9J",
+        "",
+        "active",
+    )
 
 
 @needs_realdata
 @pytest.mark.parametrize(("at_cycle_end", "flag"), [(False, 0), (True, 1)])
 def test_subscription_cancel_posts_to_the_cancel_path_with_the_cycle_end_flag(server, at_cycle_end, flag):
-    server.answer("POST", "/v1/subscriptions/sub_8RlLljfA4AnDVx/cancel", (200, mock("fake_subscription_cancelled.json")))
+    server.answer(
+        "POST", "/v1/subscriptions/sub_8RlLljfA4AnDVx/cancel", (200, mock("fake_subscription_cancelled.json"))
+    )
 
     cancelled = api(server).subscription_cancel("sub_8RlLljfA4AnDVx", at_cycle_end=at_cycle_end)
 
@@ -410,9 +576,16 @@ def test_payout_create_sends_the_razorpayx_body_and_the_idempotency_key(server):
     assert request.headers["x-payout-idempotency"] == "commission-payout-17"
     assert request.headers["authorization"] == BASIC
     assert request.json() == {
-        "account_number": "7878780080316316", "fund_account_id": "fa_00000000000001", "amount": 1000000,
-        "currency": "INR", "mode": "IMPS", "purpose": "payout", "queue_if_low_balance": True,
-        "reference_id": "commission-payout-17", "narration": "Yoppy commission", "notes": {"creator": "user-42"},
+        "account_number": "7878780080316316",
+        "fund_account_id": "fa_00000000000001",
+        "amount": 1000000,
+        "currency": "INR",
+        "mode": "IMPS",
+        "purpose": "payout",
+        "queue_if_low_balance": True,
+        "reference_id": "commission-payout-17",
+        "narration": "Yoppy commission",
+        "notes": {"creator": "user-42"},
     }
 
 
@@ -420,8 +593,12 @@ def test_payout_create_sends_the_razorpayx_body_and_the_idempotency_key(server):
 def test_payout_create_refuses_an_idempotency_key_razorpayx_would_reject(server, key):
     with pytest.raises(ValueError, match="idempotency_key"):
         api(server).payout_create(
-            account_number="7878780080316316", fund_account_id="fa_1", amount_minor=10000, mode="IMPS",
-            reference_id="r1", idempotency_key=key,
+            account_number="7878780080316316",
+            fund_account_id="fa_1",
+            amount_minor=10000,
+            mode="IMPS",
+            reference_id="r1",
+            idempotency_key=key,
         )
     assert server.requests == []
 
@@ -442,7 +619,11 @@ def test_a_400_becomes_a_clear_non_retryable_error_with_razorpays_code_and_field
 
 
 def test_a_401_is_not_retryable(server):
-    server.answer("POST", "/v1/customers", (401, b'{"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}}'))
+    server.answer(
+        "POST",
+        "/v1/customers",
+        (401, b'{"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}}'),
+    )
 
     with pytest.raises(GatewayError) as caught:
         api(server).customer_create(email="a@example.com", name="A")
@@ -476,6 +657,8 @@ def test_a_refused_connection_is_retryable():
         closed_port = probe.getsockname()[1]
 
     with pytest.raises(GatewayError) as caught:
-        gateway(base_url=f"http://127.0.0.1:{closed_port}", timeout=2).customer_create(email="a@example.com", name="A")
+        gateway(base_url=f"http://127.0.0.1:{closed_port}", timeout=2).customer_create(
+            email="a@example.com", name="A"
+        )
 
     assert caught.value.retryable
