@@ -348,3 +348,23 @@ ANON_QUESTIONS_PER_IP = env_int("ANON_QUESTIONS_PER_IP", 20, minimum=0)
 CHAT_HISTORY_EXCHANGES = 5
 # Anonymous conversations live with the session for this long.
 ANON_CONVERSATION_TTL_S = 24 * 3600
+
+# --------------------------------------------------------------------------------------------
+# Billing (billing/). A gateway is offered on the billing page once its keys are set.
+
+RAZORPAY_KEY_ID = env_str("RAZORPAY_KEY_ID", "")
+RAZORPAY_KEY_SECRET = env_str("RAZORPAY_KEY_SECRET", "")
+# Webhook secrets, the current one first. To rotate, put the new one first and keep the previous
+# one after it until Razorpay's retries signed with it are over (about a day).
+RAZORPAY_WEBHOOK_SECRETS = env_list("RAZORPAY_WEBHOOK_SECRETS")
+RAZORPAY_API_BASE = env_str("RAZORPAY_API_BASE", "https://api.razorpay.com")
+# RazorpayX business account that creator payouts are sent from.
+RAZORPAYX_ACCOUNT_NUMBER = env_str("RAZORPAYX_ACCOUNT_NUMBER", "")
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = env_str("PAYPAL_WEBHOOK_ID", "")
+PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
+# "local": verify signatures here against PayPal's certificate; "api": ask PayPal's API.
+PAYPAL_VERIFY_MODE = env_str("PAYPAL_VERIFY_MODE", "local")
+# How long a user's plan is cached in Redis; webhooks that change it delete the entry at once.
+PLAN_CACHE_TTL_S = env_int("PLAN_CACHE_TTL_S", 60, minimum=0)
