@@ -238,6 +238,9 @@ class WebhookDelivery(models.Model):
         max_length=200, blank=True, help_text="What the event did, or why it did nothing."
     )
     needs_attention = models.BooleanField(default=False, help_text="Verified but could not be applied.")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
     payload = models.JSONField()
 
     class Meta:

@@ -38,6 +38,7 @@ SCHEDULE: list[Recurring] = [
     Recurring("channels-sync-daily", "0 4 * * *", "channels_app.tasks.channel_sync_all", queue="ingest"),
     Recurring("videos-requeue-stale", "*/2 * * * *", "channels_app.tasks.video_requeue_stale", queue="ingest"),
     Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
+    Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
 ]
 
 

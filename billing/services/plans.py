@@ -8,13 +8,14 @@ from django.db import transaction
 from django.db.models import F
 
 from billing.models import Plan, Usage, UserPlan
-from billing.selectors import period_start_for, plan_get_default, plan_get_for_user
+from billing.selectors import period_start_for, plan_cache_clear, plan_get_default, plan_get_for_user
 
 
 @transaction.atomic
 def user_plan_assign_default(*, user) -> UserPlan:
     """Put a new user on the default (Free) plan; a user who already has a plan keeps it."""
     assignment, _ = UserPlan.objects.get_or_create(user=user, defaults={"plan": plan_get_default()})
+    transaction.on_commit(lambda: plan_cache_clear(user_id=user.pk))
     return assignment
 
 
@@ -24,6 +25,8 @@ def user_plan_change(*, user, plan: Plan) -> UserPlan:
     if assignment.plan_id != plan.pk:
         assignment.plan = plan
         assignment.save(update_fields=["plan", "updated_at"])
+    # After commit: a reader between the delete and the commit would cache the old plan again.
+    transaction.on_commit(lambda: plan_cache_clear(user_id=user.pk))
     return assignment
 
 
