@@ -14,6 +14,7 @@ _ids = itertools.count(1)
 
 
 def gateway_plans() -> dict[str, GatewayPlan]:
+    """Personal in INR and USD and Creator in INR at Razorpay, Personal in USD at PayPal (idempotent)."""
     personal, creator = Plan.objects.get(slug="personal"), Plan.objects.get(slug="creator")
     rows = {
         "plan_personal_inr": ("razorpay", personal, "INR"),
@@ -22,7 +23,9 @@ def gateway_plans() -> dict[str, GatewayPlan]:
         "P-PERSONAL-USD": ("paypal", personal, "USD"),
     }
     return {
-        gateway_id: GatewayPlan.objects.create(provider=provider, gateway_plan_id=gateway_id, plan=plan, currency=cur)
+        gateway_id: GatewayPlan.objects.get_or_create(
+            provider=provider, gateway_plan_id=gateway_id, defaults={"plan": plan, "currency": cur}
+        )[0]
         for gateway_id, (provider, plan, cur) in rows.items()
     }
 
