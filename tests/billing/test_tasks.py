@@ -9,7 +9,6 @@ from billing import tasks
 from billing.models import Subscription, WebhookDelivery
 from billing.services.webhooks import webhook_apply
 from tests.billing.factories import checkout, event, gateway_plans
-from tests.billing.test_views_billing import razorpay  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

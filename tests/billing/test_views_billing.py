@@ -11,24 +11,9 @@ from django.utils import timezone
 
 from billing.models import GatewayPlan, Payment, Refund, Subscription
 from tests.billing.factories import checkout, gateway_plans
-from tests.billing.razorpay_server import FakeRazorpay
 
 pytestmark = pytest.mark.django_db
 URL = "/billing/"
-
-
-@pytest.fixture
-def razorpay(settings):
-    fake = FakeRazorpay(key_id="rzp_test_1", key_secret="s3cret", webhook_secret="whsec_1")
-    fake.plans = {"plan_personal_inr": {"amount": 29900, "currency": "INR"},
-                  "plan_personal_usd": {"amount": 360, "currency": "USD"},
-                  "plan_creator_inr": {"amount": 149900, "currency": "INR"}}  # fmt: skip
-    settings.RAZORPAY_KEY_ID, settings.RAZORPAY_KEY_SECRET = fake.key_id, fake.key_secret
-    settings.RAZORPAY_WEBHOOK_SECRETS = [fake.webhook_secret]
-    settings.RAZORPAY_API_BASE = fake.url
-    gateway_plans()
-    yield fake
-    fake.stop()
 
 
 def test_the_billing_page_needs_a_login(client):

@@ -12,12 +12,11 @@ import pytest
 from cryptography import x509
 from django.db import connection
 from django.test import Client
-from django.urls import reverse
 
 from billing.gateways import paypal as paypal_module
 from billing.models import Payment, Subscription, WebhookDelivery
 from tests.billing.factories import checkout, gateway_plans
-from tests.billing.test_gateway_paypal import TEST_CERT_URL, WEBHOOK_ID, event_body, paypal_signer  # noqa: F401
+from tests.billing.test_gateway_paypal import TEST_CERT_URL, WEBHOOK_ID, event_body
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "webhooks" / "razorpay" / "docs_samples"
 CURRENT, PREVIOUS = "whsec-current-91b2", "whsec-previous-04aa"
