@@ -40,10 +40,16 @@ def test_staff_can_create_a_custom_plan_that_persists(staff_client):
     response = staff_client.post(reverse("admin:billing_plan_add"), {
         "slug": "team-pilot", "name": "Team pilot", "description": "", "price_usd": "9.00", "price_inr": "749",
         "channel_limit": "10", "monthly_query_limit": "2000", "max_answer_tokens": "900",
-        "max_videos_per_channel": "300", "sort_order": "5", "is_public": "on",
+        "max_videos_per_channel": "300", "sort_order": "5", "is_public": "on", "affiliate_commission_rate": "0.300",
+        "gateway_plans-TOTAL_FORMS": "1", "gateway_plans-INITIAL_FORMS": "0", "gateway_plans-MIN_NUM_FORMS": "0",
+        "gateway_plans-MAX_NUM_FORMS": "1000", "gateway_plans-0-provider": "razorpay",
+        "gateway_plans-0-gateway_plan_id": "plan_team_inr", "gateway_plans-0-currency": "INR",
+        "gateway_plans-0-is_active": "on",
     })  # fmt: skip
     assert response.status_code == 302, response.content
-    assert Plan.objects.get(slug="team-pilot").monthly_query_limit == 2000
+    plan = Plan.objects.get(slug="team-pilot")
+    assert plan.monthly_query_limit == 2000
+    assert list(plan.gateway_plans.values_list("gateway_plan_id", "currency")) == [("plan_team_inr", "INR")]
 
 
 def test_the_delete_action_removes_users_and_everything_they_own(staff_client, alice, bob):
