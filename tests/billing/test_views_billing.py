@@ -4,6 +4,7 @@ API (a local stand-in at the HTTP boundary)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -133,3 +134,28 @@ def test_the_status_partial_refreshes_alone_while_a_checkout_is_confirmed(client
     page = response.content.decode()
     assert page.lstrip().startswith('<section id="billing-status"') and 'hx-trigger="every 3s"' in page
     assert "Payment history" not in page
+
+
+def test_subscribing_with_paypal_sends_the_buyer_to_paypals_approval_page(client, alice, settings):
+    from tests.billing.test_gateway_paypal import DATA, RecordingServer
+
+    paypal = RecordingServer()
+    paypal.answer("POST", "/v1/oauth2/token", (200, (DATA / "paypal_token.json").read_bytes()))
+    paypal.answer("POST", "/v1/billing/subscriptions", (201, (DATA / "paypal_subscription_created.json").read_bytes()))
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET = "pp-client-view-test", "pp-secret"
+    settings.PAYPAL_WEBHOOK_ID, settings.PAYPAL_API_BASE = "WH-1", paypal.url
+    settings.SITE_URL = "https://yoppy.example"
+    gateway_plans()
+    client.force_login(alice)
+    try:
+        response = client.post(
+            reverse("billing:subscribe", args=[GatewayPlan.objects.get(gateway_plan_id="P-PERSONAL-USD").pk])
+        )
+    finally:
+        paypal.stop()
+
+    subscription = Subscription.objects.get()
+    assert response["Location"] == subscription.checkout_url and "paypal.com" in subscription.checkout_url
+    sent = json.loads(paypal.requests[-1].body)
+    assert sent["custom_id"] == f"user-{alice.pk}" and sent["plan_id"] == "P-PERSONAL-USD"
+    assert sent["application_context"]["return_url"] == "https://yoppy.example/billing/?checkout=done"
