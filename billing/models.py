@@ -141,7 +141,10 @@ class Subscription(models.Model):
         COMPLETED = "completed", "Completed"
         EXPIRED = "expired", "Expired"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions")
+    # Money records outlive a deleted account (accounting); they then belong to nobody.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="subscriptions"
+    )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
     provider = models.CharField(max_length=16, choices=Provider.choices)
     gateway_subscription_id = models.CharField(max_length=64)
@@ -173,7 +176,9 @@ class Subscription(models.Model):
 class Payment(models.Model):
     """Money received: one row per gateway payment, however many events mention it."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+    )
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="payments", null=True, blank=True
     )

@@ -36,7 +36,7 @@ def webhook_followup(delivery_id: int) -> None:
     delivery = WebhookDelivery.objects.select_related("subscription__user", "subscription__plan").filter(
         pk=delivery_id
     ).first()
-    if delivery is None or delivery.subscription is None:
+    if delivery is None or delivery.subscription is None or delivery.subscription.user is None:
         return
     subscription = delivery.subscription
     template = _EMAILS.get(delivery.event_type)

@@ -162,14 +162,15 @@ def _subscription_event(event: WebhookEvent, *, now: datetime) -> tuple[str, boo
 
     if event.event_type in _CHARGE_EVENTS:
         notes.append(_payment_record(event, subscription=subscription, now=now))
-    user_plan_sync(user=subscription.user, now=now)
+    if subscription.user is not None:  # None: the account was deleted, the records stay
+        user_plan_sync(user=subscription.user, now=now)
     return ("; ".join(notes) or "nothing to change", attention, subscription)
 
 
 def _subscription_for(event: WebhookEvent) -> tuple[Subscription | None, str]:
     """The subscription row, locked; created from the event when checkout did not make it (a
     subscription set up at the gateway for one of our users, named by our reference)."""
-    rows = Subscription.objects.select_for_update().select_related("user")
+    rows = Subscription.objects.select_for_update(of=("self",)).select_related("user")
     found = rows.filter(provider=event.provider, gateway_subscription_id=event.subscription_id).first()
     if found is not None:
         return found, ""

@@ -39,6 +39,10 @@ class UserAdmin(BaseUserAdmin):
                 self.message_user(request, "You cannot delete your own account here.", messages.ERROR)
                 continue
             email = user.email
-            summary = services.user_delete(user=user)
+            try:
+                summary = services.user_delete(user=user)
+            except services.UserDeleteRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
             details = ", ".join(f"{n} {name}" for name, n in summary.items())
             self.message_user(request, f"Deleted {email}: {details}.", messages.SUCCESS)

@@ -22,13 +22,29 @@ def user_owned_summary(*, user: User) -> dict[str, int]:
     return {name: n for name, n in sorted(counts.items()) if n}
 
 
+class UserDeleteRefused(Exception):
+    """The user cannot be deleted yet; the message says why and what to do."""
+
+
 @transaction.atomic
 def user_delete(*, user: User) -> dict[str, int]:
     """Delete ``user`` and everything they own, in one transaction; returns what was deleted.
 
     Everything a user owns hangs off them by a cascading foreign key, so the database removes it
-    with the user; nothing is left half-deleted if any part fails.
+    with the user; nothing is left half-deleted if any part fails. Payments and subscriptions are
+    kept for the accounts without their owner. A subscription that could still charge them must be
+    cancelled first: deleting the account would not stop the gateway billing them.
     """
+    from billing.models import Subscription
+
+    live = Subscription.objects.filter(user=user).exclude(
+        status__in=[Subscription.Status.CREATED, Subscription.Status.CANCELLED, Subscription.Status.COMPLETED,
+                    Subscription.Status.EXPIRED]
+    )  # fmt: skip
+    if live.exists():
+        raise UserDeleteRefused(
+            f"{user.email} has a subscription that can still be charged ({live.first()}); cancel it first."
+        )
     summary = user_owned_summary(user=user)
     user.delete()
     return summary
