@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/channels/", include("channels_app.urls")),
+    path("dashboard/earnings/", include("affiliates.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("chat.urls")),
     path("accounts/", include("allauth.urls")),
