@@ -81,7 +81,13 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_select_related = ["creator", "decided_by"]
     search_fields = ["creator__email", "razorpay_payout_id", "reference"]
     date_hierarchy = "requested_at"
-    exclude = ["destination_encrypted"]
+    # Listed, not derived: the encrypted column must never appear, not even as ciphertext.
+    fields = [
+        "creator", "amount", "method", "destination_masked", "status", "requested_at", "decided_at",
+        "decided_by", "rejection_reason", "razorpay_contact_id", "razorpay_fund_account_id",
+        "razorpay_payout_id", "gateway_status", "failure_reason", "reference", "paid_at",
+    ]  # fmt: skip
+    readonly_fields = fields
     inlines = [AuditInline]
     actions = ["approve", "reject", "mark_paid"]
 

@@ -107,7 +107,7 @@ def test_a_destination_encrypted_under_an_old_key_still_decrypts_after_rotation(
     assert Payout.objects.get(pk=payout.pk).destination == BANK
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(crypto.DecryptionError) as caught:
-        Payout.objects.get(pk=payout.pk).destination
+        _ = Payout.objects.get(pk=payout.pk).destination
     assert "123456789012" not in repr(caught.value)
 
 
