@@ -40,7 +40,7 @@ def test_staff_can_create_a_custom_plan_that_persists(staff_client):
     response = staff_client.post(reverse("admin:billing_plan_add"), {
         "slug": "team-pilot", "name": "Team pilot", "description": "", "price_usd": "9.00", "price_inr": "749",
         "channel_limit": "10", "monthly_query_limit": "2000", "max_answer_tokens": "900",
-        "max_videos_per_channel": "300", "sort_order": "5", "is_public": "on",
+        "max_videos_per_channel": "300", "sort_order": "5", "is_public": "on", "affiliate_commission_rate": "0.300",
     })  # fmt: skip
     assert response.status_code == 302, response.content
     assert Plan.objects.get(slug="team-pilot").monthly_query_limit == 2000
