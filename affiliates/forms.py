@@ -16,7 +16,10 @@ class PayoutRequestForm(forms.Form):
     METHODS = [("bank", "Bank transfer (India, INR)"), ("paypal", "PayPal")]
 
     currency = forms.ChoiceField(choices=[])
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}), help_text="In rupees or dollars, e.g. 500.00",
+    )  # fmt: skip
     method = forms.ChoiceField(choices=METHODS, widget=forms.RadioSelect, initial="bank")
     # render_value stays off: a re-displayed form never echoes the account number.
     account_number = forms.CharField(

@@ -32,6 +32,7 @@ def _context(request: HttpRequest, form: PayoutRequestForm | None = None, reques
         "form": form or _form(request, balances),
         "minimums": settings.AFFILIATE_MIN_PAYOUT_MINOR,
         "hold_days": settings.AFFILIATE_HOLD_DAYS,
+        "referral_days": settings.AFFILIATE_REFERRAL_DAYS,
         "requested": requested,
     }
 
