@@ -12,6 +12,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -126,6 +127,7 @@ def commission_record_for_payment(*, payment: Payment) -> Commission | None:
     )
 
 
+@transaction.atomic
 def commission_reverse_for_refund(*, refund: Refund) -> Commission | None:
     """The negative ledger row that takes back the commission of a refunded (or charged back)
     payment, in proportion to the amount refunded. Recorded once per refund.
@@ -324,6 +326,9 @@ def payout_send(*, payout: Payout) -> Payout:
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
         if payout.status != Payout.Status.APPROVED:
             return payout  # already sent, or no longer wanted
+        if not (settings.RAZORPAYX_ACCOUNT_NUMBER and settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET):
+            # Not the payout's fault: it stays approved and the failed job can be retried.
+            raise ImproperlyConfigured("RazorpayX payouts need RAZORPAY_KEY_ID/SECRET and RAZORPAYX_ACCOUNT_NUMBER.")
         destination = payout.destination
         gateway = razorpay_gateway()
         try:
@@ -376,6 +381,7 @@ _GATEWAY_STATUS = {
 }
 
 
+@transaction.atomic
 def payout_webhook_apply(*, event: WebhookEvent) -> str:
     """Apply a RazorpayX ``payout.*`` webhook to our payout; returns what it did, for the log.
 

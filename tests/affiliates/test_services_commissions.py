@@ -171,3 +171,16 @@ def test_the_ledger_cannot_be_edited_or_deleted(fan):
     with pytest.raises(AppendOnlyError):
         Commission.objects.all().delete()
     assert Commission.objects.get().amount_minor == 144
+
+
+def test_the_database_itself_refuses_a_second_row_for_the_same_payment_or_refund(fan):
+    from django.db import IntegrityError, transaction
+
+    paid = payment(fan)
+    earning = commission_record_for_payment(payment=paid)
+    reversal = commission_reverse_for_refund(refund=refund(paid, amount_minor=100))
+
+    for row in (earning, reversal):
+        copy = {f.attname: getattr(row, f.attname) for f in Commission._meta.concrete_fields if f.name != "id"}
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Commission.objects.create(**copy)

@@ -145,3 +145,16 @@ def test_a_refused_payout_fails_and_its_money_is_available_again(alice, requeste
     assert "Invalid IFSC Code" in requested.failure_reason
     assert "123456789012" not in requested.failure_reason
     assert balance_for_creator(creator=alice, currency="INR", now=NOW).available == 80000
+
+
+def test_without_razorpayx_configured_the_job_fails_and_the_payout_stays_approved(requested, razorpayx, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    approve(requested)
+    settings.RAZORPAYX_ACCOUNT_NUMBER = ""
+
+    with pytest.raises(ImproperlyConfigured):
+        tasks.payout_send(requested.pk)
+
+    requested.refresh_from_db()
+    assert requested.status == "approved" and razorpayx.requests == []
