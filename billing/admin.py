@@ -23,6 +23,16 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "affiliate_commission_rate" in form.changed_data:
+            # Commission rates are money decisions: the affiliates audit log records who changed them.
+            from affiliates.services import plan_rate_change_record
+
+            plan_rate_change_record(
+                plan=obj, actor=request.user, old_rate=form.initial.get("affiliate_commission_rate")
+            )
+
 
 @admin.register(UserPlan)
 class UserPlanAdmin(admin.ModelAdmin):

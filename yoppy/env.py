@@ -72,3 +72,29 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_minor_amounts(name: str, default: dict[str, int]) -> dict[str, int]:
+    """Amounts per currency in minor units, written "INR:50000,USD:1000"."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return dict(default)
+    amounts: dict[str, int] = {}
+    for item in value.split(","):
+        currency, _, amount = item.strip().partition(":")
+        if len(currency.strip()) != 3 or not amount.strip().isdigit():
+            raise ImproperlyConfigured(f"{name}={value!r}: write CURRENCY:minor_units pairs, e.g. INR:50000,USD:1000.")
+        amounts[currency.strip().upper()] = int(amount)
+    return amounts
+
+
+def derived_fernet_key(secret: str, *, purpose: str) -> str:
+    """A Fernet key derived from ``secret``: stable across restarts, different per ``purpose``.
+
+    For development and tests only, where no real key is configured; production sets its own
+    keys (a key derived from SECRET_KEY would change with it and lose every encrypted value)."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"yoppy:{purpose}:{secret}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()

@@ -12,7 +12,16 @@ from pathlib import Path
 import dj_database_url
 
 from yoppy import embedded
-from yoppy.env import env_bool, env_float, env_int, env_list, env_required, env_str
+from yoppy.env import (
+    derived_fernet_key,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_minor_amounts,
+    env_required,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("YOPPY_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -136,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "affiliates.middleware.ReferralCaptureMiddleware",
 ]
 
 ROOT_URLCONF = "yoppy.urls"
@@ -368,3 +378,31 @@ PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.sandbox.paypal.com")
 PAYPAL_VERIFY_MODE = env_str("PAYPAL_VERIFY_MODE", "local")
 # How long a user's plan is cached in Redis; webhooks that change it delete the entry at once.
 PLAN_CACHE_TTL_S = env_int("PLAN_CACHE_TTL_S", 60, minimum=0)
+
+# --------------------------------------------------------------------------------------------
+# Affiliates (affiliates/): referrals, the commission ledger, creator payouts.
+
+# How long a referral (a visit to /c/<slug> or a ?ref=<code> link) is remembered; the first
+# touch within this window wins.
+AFFILIATE_REFERRAL_DAYS = env_int("AFFILIATE_REFERRAL_DAYS", 30, minimum=1)
+# Days a commission stays pending before it can be paid out (refunds and chargebacks arrive in
+# this window and reverse it before it is paid).
+AFFILIATE_HOLD_DAYS = env_int("AFFILIATE_HOLD_DAYS", 30, minimum=0)
+# Smallest payout a creator may request, per currency, in minor units ("INR:50000,USD:1000").
+AFFILIATE_MIN_PAYOUT_MINOR = env_minor_amounts("AFFILIATE_MIN_PAYOUT_MINOR", {"INR": 50000, "USD": 1000})
+# RazorpayX transfer mode for bank payouts: IMPS, NEFT or RTGS.
+AFFILIATE_PAYOUT_MODE = env_str("AFFILIATE_PAYOUT_MODE", "IMPS").upper()
+if AFFILIATE_PAYOUT_MODE not in {"IMPS", "NEFT", "RTGS"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("AFFILIATE_PAYOUT_MODE must be IMPS, NEFT or RTGS.")
+# Fernet keys that encrypt payout bank details at rest, comma-separated, the current one first
+# (older ones still decrypt, for rotation). Required in production; in development a key is
+# derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
+    env_required(
+        "FIELD_ENCRYPTION_KEYS",
+        default_in_debug=derived_fernet_key(SECRET_KEY, purpose="field-encryption"),
+        debug=DEBUG,
+    )
+]

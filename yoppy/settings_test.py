@@ -10,6 +10,13 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijk
 os.environ.setdefault("REDIS_DB", "15")
 os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
 
+from yoppy.env import derived_fernet_key  # noqa: E402
+
+# Like DEBUG, tests run on a key derived from the (test-only) SECRET_KEY.
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS", derived_fernet_key(os.environ["SECRET_KEY"], purpose="field-encryption")
+)
+
 from yoppy.settings import *  # noqa: E402, F403
 
 # Tests speak plain HTTP to the live server; production keeps all of these on.

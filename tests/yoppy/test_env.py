@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from yoppy.env import env_bool, env_int, env_list, env_required
+from yoppy.env import derived_fernet_key, env_bool, env_int, env_list, env_minor_amounts, env_required
 
 
 def test_env_bool_reads_the_usual_spellings(monkeypatch):
@@ -43,3 +43,20 @@ def test_a_secret_has_no_default_when_debug_is_off(monkeypatch):
 def test_an_empty_value_means_unset_not_off(monkeypatch):
     monkeypatch.setenv("FLAG", "")
     assert env_bool("FLAG", True) is True
+
+
+def test_minor_amounts_are_read_per_currency(monkeypatch):
+    monkeypatch.setenv("MINIMUMS", "inr:50000, USD:1000")
+    assert env_minor_amounts("MINIMUMS", {}) == {"INR": 50000, "USD": 1000}
+    monkeypatch.setenv("MINIMUMS", "INR=500")
+    with pytest.raises(ImproperlyConfigured, match="MINIMUMS"):
+        env_minor_amounts("MINIMUMS", {})
+
+
+def test_a_derived_fernet_key_is_stable_and_differs_per_secret():
+    from cryptography.fernet import Fernet
+
+    key = derived_fernet_key("secret-1", purpose="field-encryption")
+    assert key == derived_fernet_key("secret-1", purpose="field-encryption")
+    assert key != derived_fernet_key("secret-2", purpose="field-encryption")
+    Fernet(key)  # a valid key

@@ -10,7 +10,7 @@ from django.conf import settings
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "FIELD_ENCRYPTION_KEYS"}}
     # Point at the already running servers: this checks settings, not the embedded start-up.
     base.update(DATABASE_URL=_database_url(), REDIS_URL=settings.REDIS_URL)
     base.update(env)
@@ -30,6 +30,7 @@ PRODUCTION = {
     "SECRET_KEY": "x9#Lq2!vR7@pZ4$wT1^mK8&nB3*cF6(hJ0)sD5-gY2+eU7=aQ1~iO4",
     "ALLOWED_HOSTS": "yoppy.example",
     "SITE_URL": "https://yoppy.example",
+    "FIELD_ENCRYPTION_KEYS": "q8Zf0m0n3XyDg0bq2bU1pKXhXb8vQh0cQ7yq3lT8wC4=",
 }
 
 
@@ -44,3 +45,16 @@ def test_the_project_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_the_project_refuses_to_start_without_field_encryption_keys_when_debug_is_off():
+    env = {k: v for k, v in PRODUCTION.items() if k != "FIELD_ENCRYPTION_KEYS"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+
+
+def test_the_project_refuses_a_field_encryption_key_that_is_not_a_fernet_key():
+    result = _manage("check", **{**PRODUCTION, "FIELD_ENCRYPTION_KEYS": "not-a-key"})
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be Fernet keys" in result.stdout + result.stderr
