@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from affiliates import services
-from affiliates.models import AffiliateProfile, AuditEntry, Commission, Payout, Referral, format_minor
+from affiliates.models import AffiliateProfile, AuditEntry, Commission, Payout, Referral
+from billing.money import format_minor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from affiliates import crypto
+from billing.money import format_minor
 
 
 class AppendOnlyError(Exception):
@@ -249,14 +249,6 @@ class Payout(models.Model):
     def set_destination(self, destination: PayoutDestination) -> None:
         self.destination_encrypted = crypto.encrypt(destination.to_json())
         self.destination_masked = destination.masked
-
-
-def format_minor(amount_minor: int, currency: str) -> str:
-    """1440 USD → "$14.40", 50000 INR → "₹500.00"; other currencies as "12.00 EUR"."""
-    sign = "-" if amount_minor < 0 else ""
-    major = f"{Decimal(abs(amount_minor)).scaleb(-2):,.2f}"
-    symbol = {"USD": "$", "INR": "₹"}.get(currency)
-    return f"{sign}{symbol}{major}" if symbol else f"{sign}{major} {currency}"
 
 
 class AuditEntry(AppendOnlyModel):

@@ -214,7 +214,7 @@ def payout_request(
 
 
 def _money(amount_minor: int, currency: str) -> str:
-    from affiliates.models import format_minor
+    from billing.money import format_minor
 
     return format_minor(amount_minor, currency)
 

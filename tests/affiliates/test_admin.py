@@ -170,6 +170,9 @@ def test_a_commission_rate_change_on_a_plan_is_audited(staff_client, staff):
     plan = Plan.objects.get(slug="personal")
     data = {k: ("" if v is None else v) for k, v in model_to_dict(plan).items()}
     data.update(affiliate_commission_rate="0.350", is_public="on" if plan.is_public else "")
+    # The plan page also carries its gateway plan ids (none here).
+    data.update({"gateway_plans-TOTAL_FORMS": "0", "gateway_plans-INITIAL_FORMS": "0",
+                 "gateway_plans-MIN_NUM_FORMS": "0", "gateway_plans-MAX_NUM_FORMS": "1000"})  # fmt: skip
     if not plan.is_default:
         data.pop("is_default")
 

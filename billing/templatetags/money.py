@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from affiliates.models import format_minor
+from billing.money import format_minor
 
 register = template.Library()
 

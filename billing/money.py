@@ -1,0 +1,16 @@
+"""Amounts are integers in minor units (paise, cents) everywhere; this is how they are shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+_SYMBOLS = {"USD": "$", "INR": "₹"}
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """1440 USD → "$14.40", 50000 INR → "₹500.00"; other currencies as "12.00 EUR". Exact:
+    Decimal, never float."""
+    sign = "-" if amount_minor < 0 else ""
+    major = f"{Decimal(abs(amount_minor)).scaleb(-2):,.2f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{major}" if symbol else f"{sign}{major} {currency}"
