@@ -1,4 +1,10 @@
-"""Razorpay: subscriptions (INR), customers, RazorpayX payouts, and signed webhooks.
+"""Razorpay: subscriptions (INR and USD), customers, RazorpayX payouts, and signed webhooks.
+
+Customers and subscriptions go through the razorpay SDK, on a requests session of ours: a
+response hook turns every non-2xx answer into our ``GatewayError`` before the SDK reads it (the
+SDK keeps neither the HTTP status, so a 429 would look like any bad request, nor a non-JSON
+error body), and each call carries our timeout (the SDK sets none). RazorpayX (contacts, fund
+accounts, payouts) is not in the SDK and goes through ``Gateway._send`` with httpx.
 
 Webhook signature: ``X-Razorpay-Signature`` = hex HMAC-SHA256 of the raw body with the webhook
 secret. The razorpay SDK's ``verify_webhook_signature`` takes a ``str`` body and re-encodes it,
@@ -15,8 +21,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import razorpay
+import requests
+
 from .base import (
     Gateway,
+    GatewayError,
     SubscriptionCheckout,
     WebhookEvent,
     WebhookVerificationError,
@@ -134,16 +144,54 @@ class RazorpayGateway(Gateway):
             detail += f" (field {error['field']})"
         return text(error.get("code")), detail
 
+    # --- subscriptions, through the SDK ---------------------------------------------------
+
+    def _client(self) -> razorpay.Client:
+        session = requests.Session()
+        session.hooks["response"].append(self._raise_for_status)
+        return razorpay.Client(session=session, auth=self._auth, base_url=self.base_url)
+
+    def _raise_for_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.ok:
+            return
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        code, detail = self._error_detail(payload)
+        path = requests.utils.urlparse(response.url).path
+        message = f"{self.name} {response.request.method} {path}: HTTP {response.status_code}"
+        if code:
+            message += f" {code}"
+        if detail:
+            message += f": {detail}"
+        retryable = response.status_code == 429 or response.status_code >= 500
+        raise GatewayError(message, retryable=retryable, status=response.status_code, code=code)
+
+    def _sdk(self, what: str, call: Any) -> dict[str, Any]:
+        """Run ``call(client)``; transport failures become retryable ``GatewayError``s."""
+        try:
+            answer = call(self._client())
+        except requests.Timeout as exc:
+            raise GatewayError(f"{self.name} {what}: timed out after {self.timeout}s", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise GatewayError(f"{self.name} {what}: {type(exc).__name__}", retryable=True) from exc
+        except ValueError as exc:  # a 2xx whose body is not JSON
+            raise GatewayError(f"{self.name} {what}: answer is not JSON", retryable=True) from exc
+        if not isinstance(answer, dict):
+            raise GatewayError(f"{self.name} {what}: expected a JSON object", retryable=False)
+        return answer
+
     def customer_create(self, *, email: str, name: str) -> str:
         """The Razorpay customer id for this email, creating the customer if needed.
 
         ``fail_existing: "0"`` makes Razorpay return the existing customer instead of an error,
         so calling twice is safe."""
-        customer = self._send_json(
-            "POST",
-            "/v1/customers",
-            auth=self._auth,
-            json={"name": name, "email": email, "fail_existing": "0"},
+        customer = self._sdk(
+            "POST /v1/customers",
+            lambda client: client.customer.create(
+                {"name": name, "email": email, "fail_existing": "0"}, timeout=self.timeout
+            ),
         )
         return text(customer.get("id"))
 
@@ -156,7 +204,7 @@ class RazorpayGateway(Gateway):
         customer_ref: str = "",
         notes: Mapping[str, str] | None = None,
     ) -> SubscriptionCheckout:
-        """Create a subscription to ``plan_id`` (an INR plan) for ``total_count`` cycles.
+        """Create a subscription to ``plan_id`` for ``total_count`` cycles; its currency is the plan's.
 
         ``customer_ref`` rides in the ``yoppy_ref`` note and comes back on every webhook of this
         subscription. Not idempotent: after a retryable error, look the subscription up before
@@ -169,7 +217,9 @@ class RazorpayGateway(Gateway):
             request["customer_id"] = customer_id
         if all_notes:
             request["notes"] = all_notes
-        subscription = self._send_json("POST", "/v1/subscriptions", auth=self._auth, json=request)
+        subscription = self._sdk(
+            "POST /v1/subscriptions", lambda client: client.subscription.create(request, timeout=self.timeout)
+        )
         return SubscriptionCheckout(
             subscription_id=text(subscription.get("id")),
             checkout_url=text(subscription.get("short_url")),
@@ -179,11 +229,13 @@ class RazorpayGateway(Gateway):
 
     def subscription_cancel(self, subscription_id: str, *, at_cycle_end: bool = False) -> dict[str, Any]:
         """Cancel now, or at the end of the paid cycle. Returns the subscription entity."""
-        return self._send_json(
-            "POST",
-            f"/v1/subscriptions/{quote(subscription_id, safe='')}/cancel",
-            auth=self._auth,
-            json={"cancel_at_cycle_end": 1 if at_cycle_end else 0},
+        # Quoted: the SDK puts the id into the path as it is, and an id must not leave its segment.
+        quoted = quote(subscription_id, safe="")
+        return self._sdk(
+            f"POST /v1/subscriptions/{quoted}/cancel",
+            lambda client: client.subscription.cancel(
+                quoted, {"cancel_at_cycle_end": 1 if at_cycle_end else 0}, timeout=self.timeout
+            ),
         )
 
     def payout_create(
