@@ -10,6 +10,7 @@ billing services' job.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -78,7 +79,7 @@ class GatewayError(Exception):
         self.code = code
 
 
-class Gateway:
+class Gateway(ABC):
     """The shape every provider follows. Subclasses set ``name`` and fill in the methods."""
 
     name: ClassVar[str] = ""
@@ -87,13 +88,14 @@ class Gateway:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
+    @abstractmethod
     def verify_and_parse(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         """Verify ``body`` (the raw request bytes, never re-serialised) against ``headers``
         (``request.headers``; any letter case) and parse it. Raises ``WebhookVerificationError``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def subscription_cancel(self, subscription_id: str, **options: Any) -> Any:
-        raise NotImplementedError
+        """Stop the subscription at the gateway (now, or at the end of the paid cycle)."""
 
     # --- HTTP, shared by the providers ---------------------------------------------------
 

@@ -113,6 +113,9 @@ class FakeLLM(LLMProvider):
             raise self.answer
         return self.answer
 
+    def stream(self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3):
+        yield self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+
 
 def cooking_profile() -> ChannelProfile:
     return profile_build_local(channel_title=COOKING_TITLE, video_titles=COOKING_VIDEOS, passages=COOKING)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +26,7 @@ from django.dispatch import receiver
 logger = logging.getLogger(__name__)
 
 
-class EmbeddingProvider:
+class EmbeddingProvider(ABC):
     """The shape every provider has.
 
     ``name`` identifies the model (stored with each vector, e.g. ``local/all-MiniLM-L6-v2``) and
@@ -35,10 +36,10 @@ class EmbeddingProvider:
     name: str
     dimension: int
 
+    @abstractmethod
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape ``(len(texts), dimension)``: row ``i`` is the unit-length
         (L2-normalised) vector of ``texts[i]``. An empty input gives shape ``(0, dimension)``."""
-        raise NotImplementedError
 
     def embed_query(self, text: str) -> np.ndarray:
         """Return the float32 unit vector of one text, shape ``(dimension,)``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -63,16 +64,17 @@ def _user_safe_error(provider: LLMProvider, exc: Exception) -> LLMError:
     return LLMError("The AI provider sent an answer we could not read.")
 
 
-class LLMProvider:
+class LLMProvider(ABC):
     """The shape every provider has. ``name`` is the provider (``openai``), ``model`` its model."""
 
     name: str
     model: str
 
+    @abstractmethod
     def complete(self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3) -> str:
         """The whole answer to ``messages``. Raises LLMError on any provider failure."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stream(
         self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3
     ) -> Iterator[str]:
@@ -82,7 +84,6 @@ class LLMProvider:
         (the caller decides what to show of a cut answer). Nothing is sent until the first
         ``next()``.
         """
-        raise NotImplementedError
 
 
 class OpenAICompatibleLLM(LLMProvider):
