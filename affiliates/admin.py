@@ -80,13 +80,14 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["pk", "creator", "amount", "method", "destination_masked", "status", "requested_at", "decided_by"]
     list_filter = ["status", "method", "currency", "requested_at"]
     list_select_related = ["creator", "decided_by"]
-    search_fields = ["creator__email", "razorpay_payout_id", "reference"]
+    search_fields = ["creator__email", "razorpay_payout_id", "paypal_item_id", "reference"]
     date_hierarchy = "requested_at"
     # Listed, not derived: the encrypted column must never appear, not even as ciphertext.
     fields = [
         "creator", "amount", "method", "destination_masked", "status", "requested_at", "decided_at",
         "decided_by", "rejection_reason", "razorpay_contact_id", "razorpay_fund_account_id",
-        "razorpay_payout_id", "gateway_status", "failure_reason", "reference", "paid_at",
+        "razorpay_payout_id", "paypal_batch_id", "paypal_item_id", "gateway_status", "failure_reason",
+        "reference", "paid_at",
     ]  # fmt: skip
     readonly_fields = fields
     inlines = [AuditInline]

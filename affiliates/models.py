@@ -136,7 +136,8 @@ class Commission(AppendOnlyModel):
 
 @dataclass(frozen=True)
 class PayoutDestination:
-    """Where a payout goes: a bank account (INR, through RazorpayX) or a PayPal email.
+    """Where a payout goes: a bank account (INR, through RazorpayX) or a PayPal email (through
+    PayPal Payouts when PayPal is configured, else paid by hand).
 
     Its repr is the masked form, so the clear details never reach a log line or a traceback
     by way of ``repr()``."""
@@ -190,17 +191,17 @@ class Payout(models.Model):
 
     class Method(models.TextChoices):
         BANK = "bank", "Bank transfer (RazorpayX)"
-        PAYPAL = "paypal", "PayPal (paid by hand)"
+        PAYPAL = "paypal", "PayPal"
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         APPROVED = "approved", "Approved, sending"
-        PROCESSING = "processing", "Sent to RazorpayX"
+        PROCESSING = "processing", "Sent, awaiting confirmation"
         MANUAL = "manual", "Approved, to pay by hand"
         PAID = "paid", "Paid"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
-        REVERSED = "reversed", "Reversed by the bank"
+        REVERSED = "reversed", "Reversed after sending"
 
     # Statuses whose amount is not (or no longer) owed to the creator's balance.
     RELEASED = frozenset({Status.REJECTED, Status.FAILED, Status.REVERSED})
@@ -224,7 +225,11 @@ class Payout(models.Model):
     razorpay_contact_id = models.CharField(max_length=40, blank=True)
     razorpay_fund_account_id = models.CharField(max_length=40, blank=True)
     razorpay_payout_id = models.CharField(max_length=40, blank=True, db_index=True)
-    gateway_status = models.CharField(max_length=20, blank=True, help_text="Last status RazorpayX reported.")
+    paypal_batch_id = models.CharField(max_length=40, blank=True)
+    paypal_item_id = models.CharField(max_length=40, blank=True, db_index=True)
+    gateway_status = models.CharField(
+        max_length=20, blank=True, help_text="Last status RazorpayX or PayPal reported."
+    )
     failure_reason = models.CharField(max_length=500, blank=True)
     reference = models.CharField(max_length=100, blank=True, help_text="UTR, or the PayPal transaction id.")
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -239,7 +244,8 @@ class Payout(models.Model):
 
     @property
     def reference_id(self) -> str:
-        """Our id at RazorpayX (reference and idempotency key): the same for every retry."""
+        """Our id at RazorpayX and PayPal (reference, idempotency key, PayPal's sender batch and
+        item id): the same for every retry."""
         return f"yoppy-payout-{self.pk}"
 
     @property

@@ -20,7 +20,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from affiliates import selectors
 from affiliates.models import AffiliateProfile, AuditEntry, Commission, Payout, PayoutDestination, Referral
-from billing.gateways import GatewayError, WebhookEvent, razorpay_gateway
+from billing.gateways import (
+    GatewayError,
+    PayoutAlreadyCreated,
+    WebhookEvent,
+    gateway_configured,
+    paypal_gateway,
+    razorpay_gateway,
+)
 from billing.models import Payment, Refund
 
 logger = logging.getLogger(__name__)
@@ -247,10 +254,12 @@ def _lock_payout(payout: Payout, *allowed: str) -> Payout:
 
 @transaction.atomic
 def payout_approve(*, payout: Payout, actor, now: dt.datetime | None = None) -> Payout:
-    """Approve a requested payout. Bank payouts are sent to RazorpayX by the ``payout_send``
-    job once this transaction commits; PayPal payouts wait for staff to pay them by hand."""
+    """Approve a requested payout. Bank payouts, and PayPal payouts when PayPal is configured,
+    are sent by the ``payout_send`` job once this transaction commits; without PayPal keys a
+    PayPal payout waits for staff to pay it by hand (``payout_mark_paid``)."""
     payout = _lock_payout(payout, Payout.Status.REQUESTED)
-    payout.status = Payout.Status.APPROVED if payout.method == Payout.Method.BANK else Payout.Status.MANUAL
+    sent_by_job = payout.method == Payout.Method.BANK or gateway_configured("paypal")
+    payout.status = Payout.Status.APPROVED if sent_by_job else Payout.Status.MANUAL
     payout.decided_at = now or timezone.now()
     payout.decided_by = actor
     payout.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
@@ -292,7 +301,8 @@ def payout_reject(*, payout: Payout, actor, reason: str, now: dt.datetime | None
 
 @transaction.atomic
 def payout_mark_paid(*, payout: Payout, actor, reference: str, now: dt.datetime | None = None) -> Payout:
-    """Record that staff paid an approved PayPal payout by hand, with the PayPal transaction id."""
+    """Record that staff paid a PayPal payout by hand (approved without PayPal configured),
+    with the PayPal transaction id."""
     if not reference.strip():
         raise PayoutStateError("Marking paid needs the payment reference.")
     payout = _lock_payout(payout, Payout.Status.MANUAL)
@@ -307,18 +317,17 @@ def payout_mark_paid(*, payout: Payout, actor, reference: str, now: dt.datetime 
     return payout
 
 
-# --- payouts: RazorpayX ----------------------------------------------------------------------
+# --- payouts: sending (the payout_send job) ---------------------------------------------------
 
 
-@sensitive_variables("destination")
 def payout_send(*, payout: Payout) -> Payout:
-    """Send an approved bank payout through RazorpayX: contact, fund account, payout.
+    """Send an approved payout: bank payouts through RazorpayX, PayPal payouts through PayPal
+    Payouts. On success the payout is processing and the gateway's webhook settles it.
 
-    Safe to run twice: each call carries ids derived from the payout row (contact
-    reference_id, payout reference_id and X-Payout-Idempotency), so RazorpayX returns what it
-    already created instead of paying again. A retryable error leaves the payout approved and
-    is raised (the job fails and can be retried); any other error fails the payout and makes
-    its amount available again.
+    Safe to run twice: every call carries ids derived from the payout row, so the gateway
+    returns (or refuses) what it already created instead of paying again. A retryable error
+    leaves the payout approved and is raised (the job fails and can be retried); any other
+    error fails the payout and makes its amount available again.
 
     The payout row stays locked during the HTTP calls (seconds at most, payouts are rare): a
     webhook about this payout waits for the outcome instead of racing it."""
@@ -326,46 +335,90 @@ def payout_send(*, payout: Payout) -> Payout:
         payout = Payout.objects.select_for_update().select_related("creator").get(pk=payout.pk)
         if payout.status != Payout.Status.APPROVED:
             return payout  # already sent, or no longer wanted
-        if not (settings.RAZORPAYX_ACCOUNT_NUMBER and settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET):
-            # Not the payout's fault: it stays approved and the failed job can be retried.
-            raise ImproperlyConfigured("RazorpayX payouts need RAZORPAY_KEY_ID/SECRET and RAZORPAYX_ACCOUNT_NUMBER.")
-        destination = payout.destination
-        gateway = razorpay_gateway()
         try:
-            if not payout.razorpay_contact_id:
-                payout.razorpay_contact_id = gateway.contact_create(
-                    name=destination.holder_name, email=payout.creator.email,
-                    reference_id=f"yoppy-creator-{payout.creator_id}",
-                )  # fmt: skip
-            if not payout.razorpay_fund_account_id:
-                payout.razorpay_fund_account_id = gateway.fund_account_create(
-                    contact_id=payout.razorpay_contact_id, account_number=destination.account_number,
-                    ifsc=destination.ifsc, name=destination.holder_name,
-                )  # fmt: skip
-            entity = gateway.payout_create(
-                account_number=settings.RAZORPAYX_ACCOUNT_NUMBER,
-                fund_account_id=payout.razorpay_fund_account_id,
-                amount_minor=payout.amount_minor,
-                currency=payout.currency,
-                mode=settings.AFFILIATE_PAYOUT_MODE,
-                reference_id=payout.reference_id,
-                idempotency_key=payout.reference_id,
-                narration="Yoppy commission",
-                notes={"payout": str(payout.pk)},
-            )
+            if payout.method == Payout.Method.PAYPAL:
+                _paypal_send(payout)
+            else:
+                _razorpayx_send(payout)
         except GatewayError as exc:
             if exc.retryable:
-                raise  # the row stays approved; a retry finds what RazorpayX already created
+                raise  # the row stays approved; a retry finds what the gateway already created
             payout.status = Payout.Status.FAILED
             payout.failure_reason = str(exc)[:500]
             payout.save()
-            logger.warning("payout %s failed at RazorpayX: %s", payout.pk, exc)
+            logger.warning("payout %s failed at %s: %s", payout.pk, payout.get_method_display(), exc)
             return payout
-        payout.razorpay_payout_id = str(entity.get("id") or "")
-        payout.gateway_status = str(entity.get("status") or "")
-        payout.status = Payout.Status.PROCESSING
         payout.save()
     return payout
+
+
+@sensitive_variables("destination")
+def _razorpayx_send(payout: Payout) -> None:
+    """Contact, fund account, payout at RazorpayX; the payout is then processing."""
+    if not (settings.RAZORPAYX_ACCOUNT_NUMBER and settings.RAZORPAY_KEY_ID and settings.RAZORPAY_KEY_SECRET):
+        # Not the payout's fault: it stays approved and the failed job can be retried.
+        raise ImproperlyConfigured("RazorpayX payouts need RAZORPAY_KEY_ID/SECRET and RAZORPAYX_ACCOUNT_NUMBER.")
+    destination = payout.destination
+    gateway = razorpay_gateway()
+    # Ids are saved on the row (by the caller) even when a later call fails for good.
+    if not payout.razorpay_contact_id:
+        payout.razorpay_contact_id = gateway.contact_create(
+            name=destination.holder_name, email=payout.creator.email,
+            reference_id=f"yoppy-creator-{payout.creator_id}",
+        )  # fmt: skip
+    if not payout.razorpay_fund_account_id:
+        payout.razorpay_fund_account_id = gateway.fund_account_create(
+            contact_id=payout.razorpay_contact_id, account_number=destination.account_number,
+            ifsc=destination.ifsc, name=destination.holder_name,
+        )  # fmt: skip
+    entity = gateway.payout_create(
+        account_number=settings.RAZORPAYX_ACCOUNT_NUMBER,
+        fund_account_id=payout.razorpay_fund_account_id,
+        amount_minor=payout.amount_minor,
+        currency=payout.currency,
+        mode=settings.AFFILIATE_PAYOUT_MODE,
+        reference_id=payout.reference_id,
+        idempotency_key=payout.reference_id,
+        narration="Yoppy commission",
+        notes={"payout": str(payout.pk)},
+    )
+    payout.razorpay_payout_id = str(entity.get("id") or "")
+    payout.gateway_status = str(entity.get("status") or "")
+    payout.status = Payout.Status.PROCESSING
+
+
+@sensitive_variables("destination")
+def _paypal_send(payout: Payout) -> None:
+    """One-item PayPal batch to the creator's PayPal email; the payout is then processing,
+    or failed when PayPal denies the batch outright."""
+    if not gateway_configured("paypal"):
+        # Keys removed after approval: the payout stays approved and the job can be retried.
+        raise ImproperlyConfigured("PayPal payouts need PAYPAL_CLIENT_ID/SECRET and PAYPAL_WEBHOOK_ID.")
+    destination = payout.destination
+    try:
+        answer = paypal_gateway().payout_create(
+            sender_batch_id=payout.reference_id,
+            receiver_email=destination.paypal_email,
+            amount_minor=payout.amount_minor,
+            currency=payout.currency,
+            note="Your Yoppy referral commission",
+            email_subject="You have a payout from Yoppy",
+        )
+    except PayoutAlreadyCreated:
+        # An earlier attempt got through but its answer was lost (timeout, crash after the
+        # call). PayPal pays a sender_batch_id once, and finding the batch by our id has no
+        # API: the item's webhook names it by sender_item_id and settles the payout.
+        payout.gateway_status = "DUPLICATE"
+        payout.status = Payout.Status.PROCESSING
+        return
+    header = answer.get("batch_header") if isinstance(answer.get("batch_header"), dict) else {}
+    payout.paypal_batch_id = str(header.get("payout_batch_id") or "")[:40]
+    payout.gateway_status = str(header.get("batch_status") or "")[:20]
+    if payout.gateway_status == "DENIED":
+        payout.status = Payout.Status.FAILED
+        payout.failure_reason = "PayPal denied the payout batch."
+    else:
+        payout.status = Payout.Status.PROCESSING
 
 
 # RazorpayX payout statuses → ours. queued/pending/processing are on the way.
@@ -381,15 +434,48 @@ _GATEWAY_STATUS = {
 }
 
 
+# PayPal payout item events → ours. An unclaimed item (no PayPal account at that email yet)
+# waits up to 30 days for the creator to claim it, then comes back to us as RETURNED; a
+# cancelled unclaimed item comes back too. REFUNDED (the receiver sent it back) and REVERSED
+# (PayPal took it back) follow a success, when the payout is already paid.
+_PAYPAL_ITEM_STATUS = {
+    "PAYMENT.PAYOUTS-ITEM.SUCCEEDED": Payout.Status.PAID,
+    "PAYMENT.PAYOUTS-ITEM.PENDING": Payout.Status.PROCESSING,
+    "PAYMENT.PAYOUTS-ITEM.HELD": Payout.Status.PROCESSING,
+    "PAYMENT.PAYOUTS-ITEM.UNCLAIMED": Payout.Status.PROCESSING,
+    "PAYMENT.PAYOUTS-ITEM.FAILED": Payout.Status.FAILED,
+    "PAYMENT.PAYOUTS-ITEM.BLOCKED": Payout.Status.FAILED,
+    "PAYMENT.PAYOUTS-ITEM.DENIED": Payout.Status.FAILED,
+    "PAYMENT.PAYOUTS-ITEM.CANCELED": Payout.Status.FAILED,
+    "PAYMENT.PAYOUTS-ITEM.RETURNED": Payout.Status.FAILED,
+    "PAYMENT.PAYOUTS-ITEM.REFUNDED": Payout.Status.REVERSED,
+    "PAYMENT.PAYOUTS-ITEM.REVERSED": Payout.Status.REVERSED,
+}
+_PAYPAL_FAILURE = {
+    "PAYMENT.PAYOUTS-ITEM.CANCELED": "Cancelled before it was claimed; PayPal returned the money.",
+    "PAYMENT.PAYOUTS-ITEM.RETURNED": "Not claimed within 30 days; PayPal returned the money.",
+    "PAYMENT.PAYOUTS-ITEM.REFUNDED": "The receiver refunded the payout.",
+    "PAYMENT.PAYOUTS-ITEM.REVERSED": "PayPal reversed the payout.",
+}
+
+
 @transaction.atomic
 def payout_webhook_apply(*, event: WebhookEvent) -> str:
-    """Apply a RazorpayX ``payout.*`` webhook to our payout; returns what it did, for the log.
+    """Apply a payout webhook (RazorpayX ``payout.*``, PayPal ``PAYMENT.PAYOUTS-ITEM.*`` and
+    ``PAYMENT.PAYOUTSBATCH.*``) to our payout; returns what it did, for the log.
 
-    The payout is found by RazorpayX id or by our reference_id. The status comes from the
-    entity (``payout.updated`` says it only there), else from the event name. Once a payout is
-    paid, failed, reversed or rejected, later events change nothing. Failed and reversed
-    payouts stop counting against the balance, so their amount is available again. Call inside
-    the webhook's transaction."""
+    Once a payout is paid, failed, reversed or rejected, later events change nothing (a
+    reversal after payment is logged for staff). Failed and reversed payouts stop counting
+    against the balance, so their amount is available again. Call inside the webhook's
+    transaction."""
+    if event.provider == "paypal":
+        return _paypal_payout_event(event)
+    return _razorpayx_payout_event(event)
+
+
+def _razorpayx_payout_event(event: WebhookEvent) -> str:
+    """The payout is found by RazorpayX id or by our reference_id. The status comes from the
+    entity (``payout.updated`` says it only there), else from the event name."""
     raw = event.raw if isinstance(event.raw, dict) else {}
     entity = ((raw.get("payload") or {}).get("payout") or {}).get("entity") or {}
     if not isinstance(entity, dict) or not entity.get("id"):
@@ -398,8 +484,8 @@ def payout_webhook_apply(*, event: WebhookEvent) -> str:
     reference_id = str(entity.get("reference_id") or "")
     payouts = Payout.objects.select_for_update()
     payout = payouts.filter(razorpay_payout_id=gateway_id).first()
-    if payout is None and reference_id.startswith("yoppy-payout-") and reference_id[13:].isdigit():
-        payout = payouts.filter(pk=int(reference_id[13:]), razorpay_payout_id__in=["", gateway_id]).first()
+    if payout is None and (pk := _payout_pk(reference_id)) is not None:
+        payout = payouts.filter(pk=pk, razorpay_payout_id__in=["", gateway_id]).first()
     if payout is None:
         return f"ignored: no payout for {gateway_id}"
     gateway_status = str(entity.get("status") or event.event_type.removeprefix("payout."))
@@ -407,11 +493,7 @@ def payout_webhook_apply(*, event: WebhookEvent) -> str:
     if status is None:
         return f"ignored: payout #{payout.pk} has unknown status {gateway_status!r}"
     if payout.status in Payout.FINAL:
-        if payout.status == Payout.Status.PAID and status == Payout.Status.REVERSED:
-            # RazorpayX can reverse a processed payout when the bank returns it; the money is
-            # then ours again but the creator was told "paid": staff must look at it.
-            logger.warning("payout %s reversed after it was processed; left paid, check by hand", payout.pk)
-        return f"ignored: payout #{payout.pk} is already {payout.status}"
+        return _final_kept(payout, status, what=f"RazorpayX {gateway_status}")
     payout.razorpay_payout_id = gateway_id
     payout.gateway_status = gateway_status
     payout.status = status
@@ -424,3 +506,83 @@ def payout_webhook_apply(*, event: WebhookEvent) -> str:
         payout.failure_reason = str(reason)[:500]
     payout.save()
     return f"payout #{payout.pk} {status}"
+
+
+def _paypal_payout_event(event: WebhookEvent) -> str:
+    """The payout is found by PayPal's item id, else by the item's sender_item_id (our
+    reference_id, which the job sent); the status comes from the event name."""
+    resource = event.raw.get("resource") if isinstance(event.raw, dict) else None
+    resource = resource if isinstance(resource, dict) else {}
+    if event.event_type.startswith("PAYMENT.PAYOUTSBATCH."):
+        return _paypal_batch_event(event, resource)
+    status = _PAYPAL_ITEM_STATUS.get(event.event_type)
+    if status is None:
+        return f"ignored: unknown payout event {event.event_type}"
+    item = resource.get("payout_item") if isinstance(resource.get("payout_item"), dict) else {}
+    item_id = str(resource.get("payout_item_id") or "")
+    if not item_id:
+        return f"ignored: {event.event_type} without a payout item id"
+    payouts = Payout.objects.select_for_update().filter(method=Payout.Method.PAYPAL)
+    payout = payouts.filter(paypal_item_id=item_id).first()
+    if payout is None and (pk := _payout_pk(str(item.get("sender_item_id") or ""))) is not None:
+        payout = payouts.filter(pk=pk, paypal_item_id__in=["", item_id]).first()
+    if payout is None:
+        return f"ignored: no payout for PayPal item {item_id}"
+    if event.amount_minor is not None and (event.amount_minor, event.currency) != (payout.amount_minor, payout.currency):
+        # Our ids are only unique per deployment; another one sharing the PayPal account (a
+        # staging copy) would name "our" payout with its own amount.
+        logger.warning("PayPal item %s names payout %s with another amount; ignored", item_id, payout.pk)
+        return f"ignored: PayPal item {item_id} amount differs from payout #{payout.pk}"
+    if payout.status in Payout.FINAL:
+        return _final_kept(payout, status, what=f"PayPal {event.event_type}")
+    payout.paypal_item_id = item_id
+    payout.paypal_batch_id = payout.paypal_batch_id or str(resource.get("payout_batch_id") or "")[:40]
+    payout.gateway_status = str(resource.get("transaction_status") or "")[:20]
+    payout.status = status
+    if status == Payout.Status.PAID:
+        payout.paid_at = event.occurred_at or timezone.now()
+        payout.reference = str(resource.get("transaction_id") or item_id)[:100]
+    if status in Payout.RELEASED:
+        errors = resource.get("errors") if isinstance(resource.get("errors"), dict) else {}
+        reason = errors.get("message") or errors.get("name") or _PAYPAL_FAILURE.get(event.event_type)
+        payout.failure_reason = str(reason or event.event_type)[:500]
+    payout.save()
+    return f"payout #{payout.pk} {status}"
+
+
+def _paypal_batch_event(event: WebhookEvent, resource: dict) -> str:
+    """Batch events carry no item. Each of our batches holds one item, so a denied batch is a
+    failed payout (no item event may follow); the other batch events only echo the item's."""
+    if event.event_type != "PAYMENT.PAYOUTSBATCH.DENIED":
+        return "ignored: batch event"
+    header = resource.get("batch_header") if isinstance(resource.get("batch_header"), dict) else {}
+    batch_id = str(header.get("payout_batch_id") or "")
+    sender = header.get("sender_batch_header") if isinstance(header.get("sender_batch_header"), dict) else {}
+    payouts = Payout.objects.select_for_update().filter(method=Payout.Method.PAYPAL)
+    payout = payouts.filter(paypal_batch_id=batch_id).first() if batch_id else None
+    if payout is None and (pk := _payout_pk(str(sender.get("sender_batch_id") or ""))) is not None:
+        payout = payouts.filter(pk=pk, paypal_batch_id__in=["", batch_id]).first()
+    if payout is None:
+        return f"ignored: no payout for PayPal batch {batch_id}"
+    if payout.status in Payout.FINAL:
+        return _final_kept(payout, Payout.Status.FAILED, what=f"PayPal {event.event_type}")
+    payout.paypal_batch_id = batch_id[:40]
+    payout.gateway_status = "DENIED"
+    payout.status = Payout.Status.FAILED
+    payout.failure_reason = "PayPal denied the payout batch."
+    payout.save()
+    return f"payout #{payout.pk} {payout.status}"
+
+
+def _payout_pk(reference_id: str) -> int | None:
+    """The payout id in our reference "yoppy-payout-<id>", else None."""
+    number = reference_id.removeprefix("yoppy-payout-")
+    return int(number) if number != reference_id and number.isdigit() else None
+
+
+def _final_kept(payout: Payout, status: str, *, what: str) -> str:
+    if payout.status == Payout.Status.PAID and status in Payout.RELEASED:
+        # The gateway took paid money back (bank return, PayPal refund or reversal): it is ours
+        # again but the creator was told "paid", so staff must look at it.
+        logger.warning("payout %s: %s after it was paid; left paid, check by hand", payout.pk, what)
+    return f"ignored: payout #{payout.pk} is already {payout.status}"

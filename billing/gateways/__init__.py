@@ -7,13 +7,14 @@ from settings, call ``verify_and_parse()`` on each webhook and act on the ``Webh
 from __future__ import annotations
 
 from .base import Gateway, GatewayError, SubscriptionCheckout, WebhookEvent, WebhookVerificationError
-from .paypal import PayPalGateway
+from .paypal import PayoutAlreadyCreated, PayPalGateway
 from .razorpay import RazorpayGateway
 
 __all__ = [
     "Gateway",
     "GatewayError",
     "PayPalGateway",
+    "PayoutAlreadyCreated",
     "RazorpayGateway",
     "SubscriptionCheckout",
     "WebhookEvent",

@@ -179,6 +179,12 @@ def minor_units(amount: str | int | float | Decimal, currency: str) -> int:
     return int((abs(value) * (10**exponent)).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+def major_units(amount_minor: int, currency: str) -> str:
+    """Minor units (144 USD) as the decimal string gateways want ("1.44"). Exact, no float."""
+    exponent = 0 if currency.upper() in _ZERO_DECIMAL_CURRENCIES else 2
+    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f}"
+
+
 def from_unix(seconds: Any) -> datetime | None:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         return None

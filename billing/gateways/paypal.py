@@ -8,6 +8,9 @@ granted a plan. Every event is now verified, in one of two modes:
   URL is https on a PayPal API host, and that the certificate is PayPal's and currently valid.
 - ``api``: we ask PayPal (``POST /v1/notifications/verify-webhook-signature``) and accept only
   ``verification_status == "SUCCESS"``.
+
+Creator payouts in USD go out through the Payouts API (``payout_create``, one item per batch);
+their ``PAYMENT.PAYOUTS-ITEM.*`` webhooks report what became of each item.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .base import (
     from_iso,
     headers_lower,
     json_object,
+    major_units,
     minor_units,
     text,
 )
@@ -290,6 +294,13 @@ class PayPalGateway(Gateway):
             amount = resource.get("amount")
             if isinstance(amount, dict):
                 fields.update(_money(amount.get("total"), amount.get("currency")))
+        elif event_type.startswith("PAYMENT.PAYOUTS-ITEM.") or resource_type == "payouts_item":
+            # The item's own status is in the event name; the payout it belongs to is ours by
+            # payout_item.sender_item_id. Affiliates reads the ids from ``raw``.
+            item = resource.get("payout_item") if isinstance(resource.get("payout_item"), dict) else {}
+            amount = item.get("amount")
+            if isinstance(amount, dict):
+                fields.update(_money(amount.get("value"), amount.get("currency")))
 
         return WebhookEvent(
             provider=self.name,
@@ -413,6 +424,66 @@ class PayPalGateway(Gateway):
 
     def subscription_get(self, subscription_id: str) -> dict[str, Any]:
         return self._api("GET", f"/v1/billing/subscriptions/{quote(subscription_id, safe='')}")
+
+    def payout_create(
+        self,
+        *,
+        sender_batch_id: str,
+        receiver_email: str,
+        amount_minor: int,
+        currency: str,
+        note: str = "",
+        email_subject: str = "",
+        email_message: str = "",
+    ) -> dict[str, Any]:
+        """Send ``amount_minor`` to the PayPal account of ``receiver_email`` as a batch of one
+        item (``POST /v1/payments/payouts``). Returns PayPal's answer: ``batch_header`` with
+        ``payout_batch_id`` and ``batch_status`` (PENDING when the batch passed PayPal's first
+        checks, DENIED when it did not).
+
+        ``sender_batch_id`` is the idempotency key: PayPal pays a batch id once in 30 days, so
+        a retry after a timeout or 5xx cannot pay twice. It is also the item's
+        ``sender_item_id``, the name the item's webhooks carry back. When PayPal says the batch
+        id was already used, ``PayoutAlreadyCreated`` is raised."""
+        currency = currency.upper()
+        header: dict[str, str] = {"sender_batch_id": sender_batch_id}
+        if email_subject:
+            header["email_subject"] = email_subject
+        if email_message:
+            header["email_message"] = email_message
+        item: dict[str, Any] = {
+            "recipient_type": "EMAIL",
+            "amount": {"value": major_units(amount_minor, currency), "currency": currency},
+            "receiver": receiver_email,
+            "sender_item_id": sender_batch_id,
+        }
+        if note:
+            item["note"] = note
+        try:
+            return self._api(
+                "POST",
+                "/v1/payments/payouts",
+                # Within PayPal's 30 days the same request id returns the first answer, so a
+                # retry whose first attempt got through learns the batch id instead of an error.
+                headers={"PayPal-Request-Id": sender_batch_id},
+                json={"sender_batch_header": header, "items": [item]},
+            )
+        except GatewayError as exc:
+            # PayPal answers a reused sender_batch_id with 400 USER_BUSINESS_ERROR whose details
+            # name SENDER_BATCH_ID ("Batch with given sender_batch_id already exists"). Other
+            # USER_BUSINESS_ERRORs (e.g. an unpayable receiver) are real refusals.
+            message = str(exc).lower()
+            if exc.status in (400, 422) and "sender_batch_id" in message and "already exists" in message:
+                raise PayoutAlreadyCreated(str(exc), status=exc.status, code=exc.code) from exc
+            raise
+
+
+class PayoutAlreadyCreated(GatewayError):
+    """PayPal already has a batch with this ``sender_batch_id`` (used in the last 30 days): an
+    earlier attempt got through. Nothing new was sent; the item's webhooks tell its fate."""
+
+    def __init__(self, message: str, *, status: int | None, code: str) -> None:
+        super().__init__(message, retryable=False, status=status, code=code)
 
 
 def _money(value: Any, currency: Any) -> dict[str, Any]:

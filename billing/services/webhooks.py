@@ -112,7 +112,7 @@ def webhook_apply(*, event: WebhookEvent, now: datetime | None = None) -> Webhoo
 def _apply(event: WebhookEvent, *, now: datetime) -> tuple[str, bool, Subscription | None]:
     """(what the event did, whether staff must look at it, the subscription it concerns)."""
     kind = event.event_type
-    if kind.startswith("payout."):
+    if kind.startswith(("payout.", "PAYMENT.PAYOUTS")):  # RazorpayX payouts; PayPal items and batches
         responses = signals.payout_event_received.send(sender=WebhookEvent, event=event)
         outcomes = [str(response) for _receiver, response in responses if response]
         return ("; ".join(outcomes) or "payout event with no receiver", not outcomes, None)

@@ -906,3 +906,132 @@ def test_a_paypal_timeout_is_retryable(server):
         api_gateway(server, timeout=0.2).subscription_get("I-1")
 
     assert caught.value.retryable
+
+
+# --- Payouts (creator commissions in USD) --------------------------------------------------------
+
+
+def send_payout(server: RecordingServer, **kwargs: Any) -> dict[str, Any]:
+    kwargs = {"sender_batch_id": "yoppy-payout-7", "receiver_email": "alice.rao@gmail.com",
+              "amount_minor": 144, "currency": "USD", **kwargs}  # fmt: skip
+    return api_gateway(server).payout_create(**kwargs)
+
+
+def test_payout_create_sends_one_email_item_with_the_exact_amount_and_our_id(server):
+    server.answer("POST", "/v1/payments/payouts", (201, (DATA / "paypal_payout_created.json").read_bytes()))
+
+    answer = send_payout(server, note="Your Yoppy referral commission", email_subject="You have a payout from Yoppy")
+
+    assert answer["batch_header"]["payout_batch_id"] == "5UXD2E8A7EBQJ"
+    assert answer["batch_header"]["batch_status"] == "PENDING"
+    create = server.requests[1]
+    assert (create.method, create.path) == ("POST", "/v1/payments/payouts")
+    assert create.headers["authorization"] == f"Bearer {TOKEN}"
+    assert create.headers["paypal-request-id"] == "yoppy-payout-7"
+    assert json.loads(create.body) == {
+        "sender_batch_header": {"sender_batch_id": "yoppy-payout-7", "email_subject": "You have a payout from Yoppy"},
+        "items": [
+            {
+                "recipient_type": "EMAIL",
+                "amount": {"value": "1.44", "currency": "USD"},
+                "receiver": "alice.rao@gmail.com",
+                "sender_item_id": "yoppy-payout-7",
+                "note": "Your Yoppy referral commission",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "currency", "value"),
+    [(144, "USD", "1.44"), (100000, "usd", "1000.00"), (5, "USD", "0.05"), (29, "EUR", "0.29"), (500, "JPY", "500")],
+)
+def test_payout_amounts_are_written_as_exact_decimals(server, amount_minor, currency, value):
+    server.answer("POST", "/v1/payments/payouts", (201, (DATA / "paypal_payout_created.json").read_bytes()))
+
+    send_payout(server, amount_minor=amount_minor, currency=currency)
+
+    assert json.loads(server.requests[1].body)["items"][0]["amount"] == {"value": value, "currency": currency.upper()}
+
+
+def test_a_reused_sender_batch_id_is_reported_as_already_created(server):
+    server.answer(
+        "POST",
+        "/v1/payments/payouts",
+        (400, json.dumps({
+            "name": "USER_BUSINESS_ERROR", "message": "User business error.", "debug_id": "f1d3b4c5e6a7",
+            "details": [{"field": "SENDER_BATCH_ID", "location": "body",
+                         "issue": "Batch with given sender_batch_id already exists",
+                         "link": [{"href": "https://api-m.sandbox.paypal.com/v1/payments/payouts/5UXD2E8A7EBQJ",
+                                   "rel": "self", "method": "GET", "encType": "application/json"}]}],
+        }).encode()),
+    )  # fmt: skip
+
+    with pytest.raises(paypal_module.PayoutAlreadyCreated) as caught:
+        send_payout(server)
+
+    assert (caught.value.status, caught.value.code, caught.value.retryable) == (400, "USER_BUSINESS_ERROR", False)
+
+
+def test_a_refused_payout_is_a_non_retryable_error_that_names_paypals_reason(server):
+    server.answer(
+        "POST",
+        "/v1/payments/payouts",
+        (422, b'{"name": "INSUFFICIENT_FUNDS", "message": "Sender does not have sufficient funds.", '
+              b'"debug_id": "a1b2c3", "details": []}'),
+    )  # fmt: skip
+
+    with pytest.raises(GatewayError) as caught:
+        send_payout(server)
+
+    assert not isinstance(caught.value, paypal_module.PayoutAlreadyCreated)
+    assert (caught.value.status, caught.value.code, caught.value.retryable) == (422, "INSUFFICIENT_FUNDS", False)
+    assert "Sender does not have sufficient funds" in str(caught.value)
+    assert "alice.rao@gmail.com" not in str(caught.value)
+
+
+def test_paypal_down_while_sending_a_payout_is_retryable(server):
+    server.answer("POST", "/v1/payments/payouts", (503, b'{"name": "SERVICE_UNAVAILABLE"}'))
+
+    with pytest.raises(GatewayError) as caught:
+        send_payout(server)
+
+    assert caught.value.retryable
+
+
+PAYOUT_ITEM_EVENTS = sorted(path.stem for path in EVENTS.glob("PAYMENT.PAYOUTS-ITEM.*.json"))
+
+
+def test_every_payout_item_event_paypal_documents_has_a_fixture():
+    documented = {"SUCCEEDED", "FAILED", "RETURNED", "BLOCKED", "DENIED", "UNCLAIMED", "REFUNDED", "REVERSED",
+                  "CANCELED", "HELD", "PENDING"}  # fmt: skip
+    assert {name.rsplit(".", 1)[1] for name in PAYOUT_ITEM_EVENTS} == documented
+
+
+@pytest.mark.parametrize("event_type", PAYOUT_ITEM_EVENTS)
+def test_it_verifies_and_parses_a_payout_item_event_with_its_amount(paypal_signer, event_type):
+    body = event_body(event_type)
+
+    event = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem})).verify_and_parse(
+        body=body, headers=paypal_signer.headers(body)
+    )
+
+    data = json.loads(body)
+    assert (event.event_type, event.event_id, event.amount_minor, event.currency) == (
+        event_type, data["id"], 144, "USD",
+    )  # fmt: skip
+    assert event.occurred_at == datetime.fromisoformat(data["create_time"])
+    assert (event.subscription_id, event.payment_id, event.refund_id) == ("", "", "")
+    assert event.raw["resource"]["payout_item"]["sender_item_id"] == "yoppy-payout-1"
+
+
+@pytest.mark.parametrize("event_type", ["PAYMENT.PAYOUTSBATCH.SUCCESS", "PAYMENT.PAYOUTSBATCH.DENIED"])
+def test_a_payout_batch_event_is_parsed_without_money(paypal_signer, event_type):
+    body = event_body(event_type)
+
+    event = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem})).verify_and_parse(
+        body=body, headers=paypal_signer.headers(body)
+    )
+
+    assert (event.event_type, event.amount_minor) == (event_type, None)
+    assert event.raw["resource"]["batch_header"]["payout_batch_id"] == "5UXD2E8A7EBQJ"

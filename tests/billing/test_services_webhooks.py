@@ -241,6 +241,20 @@ def test_payout_events_go_to_whoever_handles_payouts(alice):
     assert "payout pout_1 processed" in result.outcome.split("; ")
 
 
+@pytest.mark.parametrize("kind", ["PAYMENT.PAYOUTS-ITEM.SUCCEEDED", "PAYMENT.PAYOUTSBATCH.SUCCESS"])
+def test_paypal_payout_events_go_to_whoever_handles_payouts(db, kind):
+    from billing.gateways import WebhookEvent
+
+    signals.payout_event_received.connect(lambda event, **kw: f"heard {event.event_type}", weak=False,
+                                          dispatch_uid="t4")  # fmt: skip
+    try:
+        result = webhook_apply(event=WebhookEvent(provider="paypal", event_id=f"WH-{kind}", event_type=kind))
+    finally:
+        signals.payout_event_received.disconnect(dispatch_uid="t4")
+
+    assert f"heard {kind}" in result.outcome.split("; ")
+
+
 def test_events_we_do_not_act_on_are_recorded_and_acknowledged(alice):
     result = webhook_apply(event=event("order.paid"))
 
