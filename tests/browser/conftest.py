@@ -53,3 +53,7 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# The money journey signs PayPal webhooks like the billing tests do.
+from tests.billing.test_gateway_paypal import paypal_signer  # noqa: E402, F401  (a fixture)

@@ -1,17 +1,26 @@
 """Money, end to end: a fan arrives through a creator's public page, signs up, subscribes to
 Personal in USD (Razorpay's API and checkout served locally; the webhooks carry real HMAC
 signatures), the plan changes, the creator sees a $1.44 commission and asks for a payout, staff
-approve it in the admin, and the payout ends paid."""
+approve it in the admin, the payout job sends it through PayPal Payouts (served locally), and
+PayPal's signed webhook closes it as paid."""
 
 from __future__ import annotations
 
 import re
 
+import django_rq
+import httpx
 import pytest
+from cryptography import x509
 from django.core.management import call_command
+from rq.serializers import JSONSerializer
+from rq.worker import SimpleWorker
 
+from billing.gateways import paypal as paypal_module
+from tests.affiliates.test_paypal_payouts import event_body as payout_event_body
 from tests.billing.factories import gateway_plans
 from tests.billing.razorpay_server import FakeRazorpay
+from tests.billing.test_gateway_paypal import DATA, TEST_CERT_URL, WEBHOOK_ID, RecordingServer
 from tests.users.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
@@ -45,6 +54,22 @@ def razorpay(settings, live_server):
     fake.stop()
 
 
+@pytest.fixture
+def paypal(settings, paypal_signer, monkeypatch):
+    """PayPal's OAuth and Payouts API served locally, its webhook certificate already cached."""
+    running = RecordingServer()
+    running.answer("POST", "/v1/oauth2/token", (200, (DATA / "paypal_token.json").read_bytes()))
+    running.answer("POST", "/v1/payments/payouts", (201, (DATA / "paypal_payout_created.json").read_bytes()))
+    settings.PAYPAL_API_BASE = running.url
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET = "journey-client", "journey-secret"
+    settings.PAYPAL_WEBHOOK_ID, settings.PAYPAL_VERIFY_MODE = WEBHOOK_ID, "local"
+    monkeypatch.setitem(paypal_module._CERT_CACHE, TEST_CERT_URL, x509.load_pem_x509_certificate(paypal_signer.pem))
+    paypal_module._TOKEN_CACHE.clear()
+    yield running
+    running.stop()
+    paypal_module._TOKEN_CACHE.clear()
+
+
 def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
@@ -54,7 +79,7 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 
 
 def test_a_referred_fan_subscribes_and_the_creator_is_paid_the_commission(
-    browser, live_server, creator_channel, razorpay, settings
+    browser, live_server, creator_channel, razorpay, paypal, paypal_signer, settings
 ):
     from affiliates.models import Payout
 
@@ -95,7 +120,7 @@ def test_a_referred_fan_subscribes_and_the_creator_is_paid_the_commission(
     payout = Payout.objects.get()
     assert (payout.amount_minor, payout.currency, payout.status) == (144, "USD", "requested")
 
-    # Staff approve it in the admin, then settle it.
+    # Staff approve it in the admin; the billing queue's job sends it through PayPal Payouts.
     staff = browser.new_context(base_url=live_server.url).new_page()
     staff.goto("/admin/")
     staff.fill("input[name=username]", "admin@yoppy.local")
@@ -106,17 +131,20 @@ def test_a_referred_fan_subscribes_and_the_creator_is_paid_the_commission(
     staff.select_option("select[name=action]", "approve")
     staff.get_by_role("button", name="Go").click()
     staff.wait_for_selector("ul.messagelist")
+    django_rq.get_worker("billing", worker_class=SimpleWorker, serializer=JSONSerializer).work(burst=True)
     payout.refresh_from_db()
-    assert payout.status == "manual"  # PayPal payouts are sent by hand here
+    assert (payout.status, payout.paypal_batch_id) == ("processing", "5UXD2E8A7EBQJ")
+    assert '"receiver": "mira.payouts@example.com"' in paypal.requests[-1].body.decode().replace('":"', '": "')
 
-    staff.check(f"input[name=_selected_action][value='{payout.pk}']")
-    staff.select_option("select[name=action]", "mark_paid")
-    staff.get_by_role("button", name="Go").click()
-    staff.fill("input[name=reference]", "PAYPAL-TXN-8841")
-    staff.get_by_role("button", name="Mark payouts paid by hand").click()
-    staff.wait_for_selector("ul.messagelist")
+    # PayPal reports the item paid, signed; the payout ends paid and the creator sees it.
+    body = payout_event_body("PAYMENT.PAYOUTS-ITEM.SUCCEEDED", payout)
+    answer = httpx.post(f"{live_server.url}/billing/webhooks/paypal/", content=body,
+                        headers={"Content-Type": "application/json", **paypal_signer.headers(body)})  # fmt: skip
+    assert answer.status_code == 200
     payout.refresh_from_db()
     assert payout.status == "paid"
+    staff.goto(f"/admin/affiliates/payout/?q={payout.pk}")
+    assert "Paid" in staff.inner_text("#result_list")
 
     creator.goto("/dashboard/earnings/")
     assert "$1.44" in creator.inner_text("#payout-history")
