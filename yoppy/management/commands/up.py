@@ -28,8 +28,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=env_str("YOPPY_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=env_int("YOPPY_PORT", 8000, minimum=1))
+        parser.add_argument(
+            "--workers", type=int, default=settings.WEB_CONCURRENCY, help="web processes (WEB_CONCURRENCY)"
+        )
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
         for service in settings.EMBEDDED_SERVICES:
             state = "started" if service.started else "already running"
             self.stdout.write(f"Embedded {service.name}: {state} on 127.0.0.1:{service.port}")
@@ -50,7 +53,7 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         commands = {
             "web": [python, "-m", "uvicorn", "yoppy.asgi:application", "--host", host, "--port", str(port),
-                    "--timeout-graceful-shutdown", "5"],
+                    "--workers", str(workers), "--timeout-graceful-shutdown", "5"],
             # SimpleWorker runs jobs in the worker process itself, so the embedding model is
             # loaded once per worker, not once per job in a fresh fork.
             "worker": [python, manage, "rqworker", "ingest", "chat", "billing", "bots", "default",
@@ -64,6 +67,7 @@ class Command(BaseCommand):
         url = f"http://{shown_host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nYoppy is up: {url}"))
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
+        self.stdout.write(f"Web: {workers} uvicorn worker process{'es' if workers > 1 else ''} (WEB_CONCURRENCY).")
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
