@@ -16,6 +16,7 @@ from yoppy.ai.embeddings import (
     cpu_supports_bf16,
     embedding_provider,
     embedding_provider_reset,
+    embedding_warm,
     resolve_dtype,
 )
 
@@ -316,3 +317,22 @@ def test_a_query_through_openai_is_one_unit_vector(server):
 
     assert vector.shape == (1536,)
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+
+
+def test_warming_loads_the_local_model(settings):
+    settings.EMBEDDING_PROVIDER = "local"
+    settings.EMBEDDING_DTYPE = "float32"
+
+    embedding_warm()
+
+    assert embedding_provider()._model is not None
+
+
+def test_warming_a_remote_provider_sends_nothing(settings, server):
+    settings.EMBEDDING_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "test"
+    settings.OPENAI_BASE_URL = server.url
+
+    embedding_warm()
+
+    assert server.requests == []

@@ -311,6 +311,15 @@ def embedding_provider() -> EmbeddingProvider:
         return _provider
 
 
+def embedding_warm() -> None:
+    """Load the local model now, so that the first question a fresh server process gets does not
+    wait for torch and the model to load (seconds, longer on a busy machine). Remote providers have
+    nothing to load and are not called."""
+    provider = embedding_provider()
+    if isinstance(provider, LocalMiniLM):
+        provider.embed_query("warm up")
+
+
 def embedding_provider_reset() -> None:
     """Forget the shared provider; the next ``embedding_provider()`` builds a new one from settings."""
     global _provider
