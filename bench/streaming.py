@@ -241,6 +241,7 @@ def main() -> None:
 
     from channels_app.models import Channel
     from yoppy.embedded import free_port
+    from yoppy.management.commands.up import web_environment
 
     args.workers = args.workers or settings.WEB_CONCURRENCY
     call_command("migrate", verbosity=0)
@@ -254,7 +255,7 @@ def main() -> None:
     )
     port = free_port()
     env = {
-        **os.environ,
+        **web_environment(workers=args.workers),
         "DATABASE_URL": _database_url(settings),
         "REDIS_URL": settings.REDIS_URL,
         "LLM_PROVIDER": "openai",
@@ -276,7 +277,8 @@ def main() -> None:
         "this client": lambda: [psutil.Process()],
     }
     base = f"http://127.0.0.1:{port}"
-    print(f"machine: {os.cpu_count()} cores; uvicorn workers: {args.workers}; fans: {args.fans}; "
+    print(f"machine: {os.cpu_count()} cores; uvicorn workers: {args.workers} "
+          f"(EMBEDDING_THREADS={env['EMBEDDING_THREADS']}); fans: {args.fans}; "
           f"answer: {args.pieces} pieces {int(GAP_S * 1000)} ms apart ({args.pieces * GAP_S:g} s)")  # fmt: skip
     try:
         for _ in range(300):

@@ -290,8 +290,8 @@ HEALTHZ_TIMEOUT_S = env_float("HEALTHZ_TIMEOUT_S", 2.0)
 # one busy process no longer delays every other request. Each also holds its own embedding model
 # (~150 MB) and connection pool (DATABASE_POOL_MAX), hence the cap on the default.
 # sched_getaffinity counts the cores this process may use (a container's share); Linux only.
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", min(_CORES, 4), minimum=1)
+CPU_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", min(CPU_CORES, 4), minimum=1)
 
 # --------------------------------------------------------------------------------------------
 # AI providers (yoppy/ai/). Each integration is enabled by its key.

@@ -38,3 +38,22 @@ def test_it_refuses_a_bad_value(value):
     result = _manage("shell", "-c", PRINT, WEB_CONCURRENCY=value, DEBUG="1")
     assert result.returncode != 0
     assert "WEB_CONCURRENCY" in result.stderr
+
+
+def test_web_processes_share_the_cores_for_embedding_questions(settings):
+    from yoppy.management.commands.up import web_environment
+
+    settings.CPU_CORES = 4
+    settings.EMBEDDING_THREADS = None
+
+    assert web_environment(workers=2)["EMBEDDING_THREADS"] == "2"
+    assert web_environment(workers=8)["EMBEDDING_THREADS"] == "1"
+
+
+def test_web_processes_keep_an_explicit_embedding_thread_count(settings, monkeypatch):
+    from yoppy.management.commands.up import web_environment
+
+    monkeypatch.setenv("EMBEDDING_THREADS", "3")
+    settings.EMBEDDING_THREADS = 3
+
+    assert web_environment(workers=2)["EMBEDDING_THREADS"] == "3"

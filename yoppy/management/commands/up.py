@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -17,6 +18,20 @@ from yoppy import embedded
 from yoppy.env import env_int, env_str
 
 DEMO_ADMIN_EMAIL = "admin@yoppy.local"
+
+
+def web_environment(*, workers: int) -> dict[str, str]:
+    """The environment of the web processes: this one's, with the cores shared out between them.
+
+    Each web process embeds fans' questions with its own torch thread team. Teams of all the
+    cores in every process spin against each other: on 2 cores, 2 processes with 2 threads each
+    used ~25 % more CPU in bench/streaming.py than with 1 thread each, and answered later. An
+    explicit EMBEDDING_THREADS is kept.
+    """
+    env = dict(os.environ)
+    if settings.EMBEDDING_THREADS is None:
+        env["EMBEDDING_THREADS"] = str(max(1, settings.CPU_CORES // workers))
+    return env
 
 
 class Command(BaseCommand):
@@ -61,7 +76,10 @@ class Command(BaseCommand):
                        "--worker-class", "rq.worker.SimpleWorker"],
             "scheduler": [python, manage, "scheduler"],
         }  # fmt: skip
-        children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
+        children = {
+            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=web_environment(workers=workers) if name == "web" else None)
+            for name, cmd in commands.items()
+        }
 
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         url = f"http://{shown_host}:{port}/"
