@@ -86,7 +86,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def spread(values: list[float]) -> str:
-    return f"p50 {percentile(values, .5):.0f} ms, p95 {percentile(values, .95):.0f} ms, max {max(values, default=0):.0f} ms"
+    return f"p50 {percentile(values, 0.5):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, max {max(values, default=0):.0f} ms"
 
 
 async def probe(base: str, path: str, stop: asyncio.Event, out: list[tuple[float, float]]) -> None:
@@ -151,11 +151,15 @@ async def scenario(base: str, slug: str, *, fans: int, arrival_s: float, pieces:
     healthz: list[tuple[float, float]] = []
     page: list[tuple[float, float]] = []
     stop = asyncio.Event()
-    probers = [asyncio.create_task(probe(base, "/healthz", stop, healthz)), asyncio.create_task(probe(base, "/", stop, page))]
+    probers = [
+        asyncio.create_task(probe(base, "/healthz", stop, healthz)),
+        asyncio.create_task(probe(base, "/", stop, page)),
+    ]
     results: list[dict] = []
     started = time.perf_counter()
     outcomes = await asyncio.gather(
-        *(fan(base, slug, n, arrival_s * n / fans, pieces, results) for n in range(fans)), return_exceptions=True
+        *(fan(base, slug, n, arrival_s * n / fans, pieces, results) for n in range(fans)),
+        return_exceptions=True,
     )
     wall = time.perf_counter() - started
     stop.set()
@@ -176,7 +180,9 @@ def report(name: str, outcome: dict, *, fans: int) -> None:
         print(f"  error: {error}")
     if not results:
         return
-    print(f"time to first token from arrival (page load, ask, stream): {spread([r['ttft_ms'] for r in results])}")
+    print(
+        f"time to first token from arrival (page load, ask, stream): {spread([r['ttft_ms'] for r in results])}"
+    )
     print(f"time to first token from asking: {spread([r['ask_ttft_ms'] for r in results])}")
     print(f"stream duration, first token to done: {spread([r['stream_ms'] for r in results])} "
           f"(the model alone: {SlowLLM.pieces * GAP_S * 1000:.0f} ms)")  # fmt: skip
@@ -186,7 +192,9 @@ def report(name: str, outcome: dict, *, fans: int) -> None:
         print(f"{label} over the whole run: {spread([ms for _, ms in probes])} ({len(probes)} probes)")
         steady = [ms for at, ms in probes if window[0] <= at <= window[1]]
         if steady:
-            print(f"{label} while all {fans} stream ({window[1] - window[0]:.1f} s): {spread(steady)} ({len(steady)} probes)")
+            print(
+                f"{label} while all {fans} stream ({window[1] - window[0]:.1f} s): {spread(steady)} ({len(steady)} probes)"
+            )
         else:
             print(f"{label}: no moment with all {fans} streams open (the first ended before the last began)")
     wall = outcome["wall"]
@@ -208,10 +216,14 @@ async def run(base: str, slug: str, args: argparse.Namespace, groups: dict) -> d
     print(f"/healthz before any load: {spread([ms for _, ms in baseline])}")
     outcomes = {}
     if args.scenario in ("both", "spread"):
-        outcomes["spread"] = await scenario(base, slug, fans=args.fans, arrival_s=args.arrival_s, pieces=args.pieces, groups=groups)
+        outcomes["spread"] = await scenario(
+            base, slug, fans=args.fans, arrival_s=args.arrival_s, pieces=args.pieces, groups=groups
+        )
         report(f"spread: arrivals over {args.arrival_s:g} s", outcomes["spread"], fans=args.fans)
     if args.scenario in ("both", "burst"):
-        outcomes["burst"] = await scenario(base, slug, fans=args.fans, arrival_s=0, pieces=args.pieces, groups=groups)
+        outcomes["burst"] = await scenario(
+            base, slug, fans=args.fans, arrival_s=0, pieces=args.pieces, groups=groups
+        )
         report("burst: all at once", outcomes["burst"], fans=args.fans)
     return outcomes
 
@@ -219,8 +231,12 @@ async def run(base: str, slug: str, args: argparse.Namespace, groups: dict) -> d
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fans", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=None, help="uvicorn workers (default: WEB_CONCURRENCY)")
-    parser.add_argument("--arrival-s", type=float, default=5.0, help="spread scenario: arrivals over this long")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="uvicorn workers (default: WEB_CONCURRENCY)"
+    )
+    parser.add_argument(
+        "--arrival-s", type=float, default=5.0, help="spread scenario: arrivals over this long"
+    )
     parser.add_argument("--pieces", type=int, default=200, help="pieces per answer, 50 ms apart")
     parser.add_argument("--scenario", choices=["both", "spread", "burst"], default="both")
     parser.add_argument("--serve-llm", type=int, default=0, help=argparse.SUPPRESS)
@@ -251,7 +267,8 @@ def main() -> None:
 
     llm_port = free_port()
     llm = subprocess.Popen(
-        [sys.executable, "-m", "bench.streaming", "--serve-llm", str(llm_port), "--pieces", str(args.pieces)], cwd=REPO
+        [sys.executable, "-m", "bench.streaming", "--serve-llm", str(llm_port), "--pieces", str(args.pieces)],
+        cwd=REPO,
     )
     port = free_port()
     env = {

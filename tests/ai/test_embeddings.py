@@ -150,13 +150,14 @@ def test_the_model_loads_once_when_threads_embed_at_the_same_time(monkeypatch):
     assert len(results) == 4
 
 
-
 def test_questions_waiting_at_the_same_time_share_one_encode(minilm, monkeypatch):
     texts = [f"What do you think about topic number {n}?" for n in range(5)]
     alone = {text: minilm.embed_query(text) for text in texts}
     encodes: list[list[str]] = []
     real_encode = LocalMiniLM._encode
-    monkeypatch.setattr(LocalMiniLM, "_encode", lambda self, batch: encodes.append(batch) or real_encode(self, batch))
+    monkeypatch.setattr(
+        LocalMiniLM, "_encode", lambda self, batch: encodes.append(batch) or real_encode(self, batch)
+    )
     # Keep the embedding thread busy until all five questions are waiting for it.
     busy = threading.Event()
     minilm._executor.submit(busy.wait)

@@ -77,7 +77,9 @@ class Command(BaseCommand):
             "scheduler": [python, manage, "scheduler"],
         }  # fmt: skip
         children = {
-            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=web_environment(workers=workers) if name == "web" else None)
+            name: subprocess.Popen(
+                cmd, cwd=settings.BASE_DIR, env=web_environment(workers=workers) if name == "web" else None
+            )
             for name, cmd in commands.items()
         }
 
@@ -85,7 +87,9 @@ class Command(BaseCommand):
         url = f"http://{shown_host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nYoppy is up: {url}"))
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
-        self.stdout.write(f"Web: {workers} uvicorn worker process{'es' if workers > 1 else ''} (WEB_CONCURRENCY).")
+        self.stdout.write(
+            f"Web: {workers} uvicorn worker process{'es' if workers > 1 else ''} (WEB_CONCURRENCY)."
+        )
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
