@@ -25,7 +25,7 @@ def web_environment(*, workers: int) -> dict[str, str]:
 
     Each web process embeds fans' questions with its own torch thread team. Teams of all the
     cores in every process spin against each other: on 2 cores, 2 processes with 2 threads each
-    used ~25 % more CPU in bench/streaming.py than with 1 thread each, and answered later. An
+    used ~30 % more CPU in bench/streaming.py than with 1 thread each, and answered later. An
     explicit EMBEDDING_THREADS is kept.
     """
     env = dict(os.environ)
