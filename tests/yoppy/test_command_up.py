@@ -69,4 +69,7 @@ def test_up_serves_the_site_with_web_processes_a_worker_and_scheduler_and_stops_
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     finally:
         if proc.poll() is None:
+            # A failed assertion must not leave the web processes, worker and scheduler behind.
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                child.kill()
             proc.kill()
