@@ -7,6 +7,7 @@ from ``yoppy.embedded``, with their data in ``$YOPPY_VAR_DIR`` (``./var`` by def
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -293,6 +294,14 @@ LOGGING = {
 
 # Health check: how long /healthz waits for each dependency before reporting it down.
 HEALTHZ_TIMEOUT_S = env_float("HEALTHZ_TIMEOUT_S", 2.0)
+
+# Web server processes `manage.py up` starts (uvicorn --workers). Each is an interpreter with its
+# own GIL, so a burst of fans (page, question, retrieval: Python work) can use every core. Each
+# also holds its own embedding model (~550 MB resident with torch, measured) and connection pool
+# (DATABASE_POOL_MAX), hence the cap on the default.
+# sched_getaffinity counts the cores this process may use (a container's share); Linux only.
+CPU_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", min(CPU_CORES, 4), minimum=1)
 
 # --------------------------------------------------------------------------------------------
 # AI providers (yoppy/ai/). Each integration is enabled by its key.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -65,16 +67,16 @@ def _database_ok() -> bool:
         return False
 
 
-def _redis_ok() -> bool:
-    import redis
+@functools.cache
+def _redis_client(url: str, timeout_s: float) -> redis.Redis:
+    # Kept per process: a new client per probe opened a new TCP connection every time. The pool
+    # reconnects by itself after Redis comes back.
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
+
+def _redis_ok() -> bool:
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=settings.HEALTHZ_TIMEOUT_S,
-            socket_connect_timeout=settings.HEALTHZ_TIMEOUT_S,
-        )
-        return bool(client.ping())
+        return bool(_redis_client(settings.REDIS_URL, settings.HEALTHZ_TIMEOUT_S).ping())
     except Exception:
         logger.exception("healthz: redis check failed")
         return False

@@ -34,8 +34,13 @@ def _max_tokens(message: Message) -> int:
     return plan_get_for_user(user=payer).max_answer_tokens
 
 
-def _max_words(message: Message) -> int:
-    return max(80, int(_max_tokens(message) * 0.7))
+def _connection_release() -> None:
+    """Give this thread's database connection back to the pool; the next query takes one again.
+
+    Inside a transaction (tests run each one in a transaction) the connection must stay.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
@@ -48,18 +53,20 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
     channel = conversation.channel
     question = message.question.content
     history = history_for(message=message, exchanges=settings.CHAT_HISTORY_EXCHANGES)
+    max_tokens = _max_tokens(message)
     llm = llm_provider()
+    # A follow-up may be rewritten by the model, and the question waits for the embedding thread
+    # (with every other fan's question in a burst): neither needs a database connection.
+    _connection_release()
 
     query = query_for_retrieval(question=question, history=history, llm=llm)
     passages = passages_search(query=query, channel_ids=[channel.pk])
     citations = answers.citations_for(passages)
     confidence = answers.confidence_for(passages)
     creator = channel.display_name
-
-    if not connection.in_atomic_block:
-        # The model may talk for seconds: give the database connection back to the pool
-        # meanwhile, so open streams never starve other requests of connections.
-        connection.close()
+    # The model may talk for seconds: open streams must not starve other requests (/healthz,
+    # page loads) of the pool's connections. The final update takes one again for a moment.
+    _connection_release()
 
     pieces: list[str] = []
     first_token_ms = None
@@ -72,9 +79,9 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
         else:
             prompt = answers.prompt_messages(
                 creator_name=creator, style=_style(channel), passages=passages, history=history,
-                question=question, max_words=_max_words(message),
+                question=question, max_words=max(80, int(max_tokens * 0.7)),
             )  # fmt: skip
-            stream = llm.stream(prompt, max_tokens=_max_tokens(message))
+            stream = llm.stream(prompt, max_tokens=max_tokens)
         for piece in stream:
             if first_token_ms is None:
                 first_token_ms = int((time.monotonic() - started) * 1000)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from yoppy.ai.embeddings import (
     cpu_supports_bf16,
     embedding_provider,
     embedding_provider_reset,
+    embedding_warm,
     resolve_dtype,
 )
 
@@ -148,6 +150,43 @@ def test_the_model_loads_once_when_threads_embed_at_the_same_time(monkeypatch):
     assert len(results) == 4
 
 
+def test_questions_waiting_at_the_same_time_share_one_encode(minilm, monkeypatch):
+    texts = [f"What do you think about topic number {n}?" for n in range(5)]
+    alone = {text: minilm.embed_query(text) for text in texts}
+    encodes: list[list[str]] = []
+    real_encode = LocalMiniLM._encode
+    monkeypatch.setattr(
+        LocalMiniLM, "_encode", lambda self, batch: encodes.append(batch) or real_encode(self, batch)
+    )
+    # Keep the embedding thread busy until all five questions are waiting for it.
+    busy = threading.Event()
+    minilm._executor.submit(busy.wait)
+    results: dict[str, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda t=t: results.update({t: minilm.embed_query(t)})) for t in texts]
+    for thread in threads:
+        thread.start()
+    while len(minilm._queries) < len(texts):
+        time.sleep(0.01)
+    busy.set()
+    for thread in threads:
+        thread.join()
+
+    assert len(encodes) == 1 and sorted(encodes[0]) == sorted(texts)
+    for text in texts:
+        assert float(results[text] @ alone[text]) >= 0.999
+
+
+def test_a_failed_shared_encode_reaches_every_waiting_question(minilm, monkeypatch):
+    def broken(self, batch):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(LocalMiniLM, "_encode", broken)
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        minilm.embed_query("anything")
+    assert minilm._queries == []
+
+
 # --- dtype choice
 
 
@@ -279,3 +318,22 @@ def test_a_query_through_openai_is_one_unit_vector(server):
 
     assert vector.shape == (1536,)
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+
+
+def test_warming_loads_the_local_model(settings):
+    settings.EMBEDDING_PROVIDER = "local"
+    settings.EMBEDDING_DTYPE = "float32"
+
+    embedding_warm()
+
+    assert embedding_provider()._model is not None
+
+
+def test_warming_a_remote_provider_sends_nothing(settings, server):
+    settings.EMBEDDING_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "test"
+    settings.OPENAI_BASE_URL = server.url
+
+    embedding_warm()
+
+    assert server.requests == []

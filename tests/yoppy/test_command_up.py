@@ -23,9 +23,9 @@ def _get(url: str) -> tuple[int, str]:
 
 
 @pytest.mark.timeout(180)
-def test_up_serves_the_site_with_a_worker_and_scheduler_and_stops_them_on_ctrl_c():
+def test_up_serves_the_site_with_web_processes_a_worker_and_scheduler_and_stops_them_on_ctrl_c():
     port = free_port()
-    env = {**os.environ, "DEBUG": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DEBUG": "1", "PYTHONUNBUFFERED": "1", "WEB_CONCURRENCY": "2"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("REDIS_DB", None)
     proc = subprocess.Popen(
@@ -58,10 +58,18 @@ def test_up_serves_the_site_with_a_worker_and_scheduler_and_stops_them_on_ctrl_c
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "uvicorn" in names and "rqworker" in names and "scheduler" in names
+        uvicorn = next(c for c in children if "uvicorn" in " ".join(c.cmdline()))
+        assert "--workers 2" in " ".join(uvicorn.cmdline())
+        # WEB_CONCURRENCY=2: two web processes, each with its own interpreter.
+        workers = [c for c in uvicorn.children() if "spawn_main" in " ".join(c.cmdline())]
+        assert len(workers) == 2, [c.cmdline() for c in uvicorn.children()]
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     finally:
         if proc.poll() is None:
+            # A failed assertion must not leave the web processes, worker and scheduler behind.
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                child.kill()
             proc.kill()

@@ -9,7 +9,8 @@ import sys
 from django.conf import settings
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def _manage(*args: str, cores: set[int] | None = None, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py with ``env`` added, on the given CPU cores (default: all this process may use)."""
     base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "FIELD_ENCRYPTION_KEYS"}}
     # Point at the already running servers: this checks settings, not the embedded start-up.
     base.update(DATABASE_URL=_database_url(), REDIS_URL=settings.REDIS_URL)
@@ -17,6 +18,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
         capture_output=True, text=True, env=base, cwd=settings.BASE_DIR, timeout=120,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,10 @@ class LocalMiniLM(EmbeddingProvider):
         # answer), each caller got a thread team of its own that spun on the same 2 cores, and 30
         # concurrent query embeddings took 4.4 s instead of 0.5 s.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
+        # Questions waiting for the embedding thread; it takes them all in one encode (see
+        # embed_query).
+        self._queries: list[tuple[str, Future]] = []
+        self._queries_lock = threading.Lock()
 
     def _load(self) -> Any:
         """Build the SentenceTransformer. Runs on the embedding thread."""
@@ -136,6 +140,34 @@ class LocalMiniLM(EmbeddingProvider):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._executor.submit(self._encode, list(texts)).result()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """As the base class promises; questions asked at the same time share one encode.
+
+        When 50 fans ask at once, one encode of 50 short questions costs about as much as a few
+        encodes of one (measured with bench/streaming.py: 50 single encodes queued ~6 s on the
+        embedding thread), so the first question waiting schedules an encode and everything that
+        arrives before it starts rides along.
+        """
+        future: Future = Future()
+        with self._queries_lock:
+            self._queries.append((text, future))
+            first = len(self._queries) == 1
+        if first:
+            self._executor.submit(self._encode_queries)
+        return future.result()
+
+    def _encode_queries(self) -> None:
+        with self._queries_lock:
+            batch, self._queries = self._queries, []
+        try:
+            vectors = self._encode([text for text, _ in batch])
+        except BaseException as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), vector in zip(batch, vectors, strict=True):
+            future.set_result(vector)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
@@ -278,6 +310,15 @@ def embedding_provider() -> EmbeddingProvider:
         if _provider is None:
             _provider = _build_from_settings()
         return _provider
+
+
+def embedding_warm() -> None:
+    """Load the local model now, so that the first question a fresh server process gets does not
+    wait for torch and the model to load (seconds, longer on a busy machine). Remote providers have
+    nothing to load and are not called."""
+    provider = embedding_provider()
+    if isinstance(provider, LocalMiniLM):
+        provider.embed_query("warm up")
 
 
 def embedding_provider_reset() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -19,6 +20,20 @@ from yoppy.env import env_int, env_str
 DEMO_ADMIN_EMAIL = "admin@yoppy.local"
 
 
+def web_environment(*, workers: int) -> dict[str, str]:
+    """The environment of the web processes: this one's, with the cores shared out between them.
+
+    Each web process embeds fans' questions with its own torch thread team. Teams of all the
+    cores in every process spin against each other: on 2 cores, 2 processes with 2 threads each
+    used ~30 % more CPU in bench/streaming.py than with 1 thread each, and answered later. An
+    explicit EMBEDDING_THREADS is kept.
+    """
+    env = dict(os.environ)
+    if settings.EMBEDDING_THREADS is None:
+        env["EMBEDDING_THREADS"] = str(max(1, settings.CPU_CORES // workers))
+    return env
+
+
 class Command(BaseCommand):
     help = (
         "Start the embedded services (when DATABASE_URL/REDIS_URL are unset), migrate, create the "
@@ -28,8 +43,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=env_str("YOPPY_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=env_int("YOPPY_PORT", 8000, minimum=1))
+        parser.add_argument(
+            "--workers", type=int, default=settings.WEB_CONCURRENCY, help="web processes (WEB_CONCURRENCY)"
+        )
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
         for service in settings.EMBEDDED_SERVICES:
             state = "started" if service.started else "already running"
             self.stdout.write(f"Embedded {service.name}: {state} on 127.0.0.1:{service.port}")
@@ -50,7 +68,7 @@ class Command(BaseCommand):
         manage = str(settings.BASE_DIR / "manage.py")
         commands = {
             "web": [python, "-m", "uvicorn", "yoppy.asgi:application", "--host", host, "--port", str(port),
-                    "--timeout-graceful-shutdown", "5"],
+                    "--workers", str(workers), "--timeout-graceful-shutdown", "5"],
             # SimpleWorker runs jobs in the worker process itself, so the embedding model is
             # loaded once per worker, not once per job in a fresh fork.
             "worker": [python, manage, "rqworker", "ingest", "chat", "billing", "bots", "default",
@@ -58,12 +76,20 @@ class Command(BaseCommand):
                        "--worker-class", "rq.worker.SimpleWorker"],
             "scheduler": [python, manage, "scheduler"],
         }  # fmt: skip
-        children = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
+        children = {
+            name: subprocess.Popen(
+                cmd, cwd=settings.BASE_DIR, env=web_environment(workers=workers) if name == "web" else None
+            )
+            for name, cmd in commands.items()
+        }
 
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
         url = f"http://{shown_host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nYoppy is up: {url}"))
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
+        self.stdout.write(
+            f"Web: {workers} uvicorn worker process{'es' if workers > 1 else ''} (WEB_CONCURRENCY)."
+        )
         self.stdout.write("Press Ctrl-C to stop.\n")
 
         stopping = False
