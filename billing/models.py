@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from billing.money import format_minor
+
 
 class Plan(models.Model):
     """A subscription plan and its limits. Staff create custom plans in the admin; they live in
@@ -199,7 +201,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.gateway_payment_id}: {self.amount_minor / 100:.2f} {self.currency}"
+        return f"{self.gateway_payment_id}: {format_minor(self.amount_minor, self.currency)}"
 
 
 class Refund(models.Model):
@@ -227,7 +229,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.gateway_refund_id}: {self.amount_minor / 100:.2f} {self.currency}"
+        return f"{self.get_kind_display()} {self.gateway_refund_id}: {format_minor(self.amount_minor, self.currency)}"
 
 
 class WebhookDelivery(models.Model):
