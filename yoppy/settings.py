@@ -348,3 +348,16 @@ ANON_QUESTIONS_PER_IP = env_int("ANON_QUESTIONS_PER_IP", 20, minimum=0)
 CHAT_HISTORY_EXCHANGES = 5
 # Anonymous conversations live with the session for this long.
 ANON_CONVERSATION_TTL_S = 24 * 3600
+
+# Retrieval (chat/services/retrieval.py). HNSW candidate list per dense query: 200 keeps the
+# index's recall on a channel buried among much larger, unrelated content (bench/retrieval.py,
+# docs/BENCHMARKS.md) for ~1 ms more per query; raise it when dense recall matters more than latency.
+RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 200, minimum=10)
+# Rows an iterative HNSW scan may visit to find a small channel's chunks among other channels'
+# before it gives up (pgvector's default: 20,000); larger finds more for tiny channels, slower.
+RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env_int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", 20_000, minimum=100)
+# Optional cross-encoder reranking of the fused candidates: a sentence-transformers CrossEncoder
+# name or local path (e.g. cross-encoder/ms-marco-MiniLM-L-6-v2). Empty: off.
+RETRIEVAL_RERANK_MODEL = env_str("RETRIEVAL_RERANK_MODEL", "") or ""
+# Fused candidates the cross-encoder rescores (the rest keep their fused order behind them).
+RETRIEVAL_RERANK_CANDIDATES = env_int("RETRIEVAL_RERANK_CANDIDATES", 20, minimum=1)
