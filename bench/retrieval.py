@@ -1,7 +1,7 @@
 """Retrieval quality and latency on Spoken-SQuAD, through ``passages_search`` itself.
 
     .venv/bin/python -m bench.retrieval                    # base run, ~5 min
-    .venv/bin/python -m bench.retrieval --scale 1000000    # with 1 M filler chunks, ~25 min
+    .venv/bin/python -m bench.retrieval --scale 1000000    # with 1 M filler chunks, ~40 min
 
 Spoken-SQuAD's test split (ASR transcripts of 48 Wikipedia articles read aloud) becomes one bench
 channel: each paragraph is a video titled after its article, cut into chunks by the product's own
@@ -12,31 +12,21 @@ goes through ``passages_search(mode=...)`` for dense-only, keyword-only and hybr
 includes embedding the question.
 
 ``--scale N`` first measures the real paragraphs alone, then adds filler chunks to the same
-channel until it holds N, builds the indexes, and measures again (see ``filler_rows``). It runs in
-a database of its own, created and dropped here, so the dev database never carries a million
-rows or a rebuilt index. The base run uses the dev database. Either way everything belongs to a
-throwaway user that is deleted at the end.
+channel until it holds N, builds the indexes, and measures again, with a dense index-vs-exact check
+(see ``scale_up`` and ``filler_rows``). The filler stands in for the rest of a big channel: real
+transcript speech on other topics, sprinkled with the benchmark's own words so it competes on
+keywords, with vectors spread as real embeddings of such text are (``fidelity`` prints how
+closely), and the real videos' chunks placed among it in the table as a channel's history would.
+Fair, with two known gaps: its topics come from 21 transcripts, fewer than a real million chunks
+span (clustering that makes the index's work harder, not easier); and a row's residual is drawn
+apart from its text, so its vector matches its own words less than a real embedding would
+(cosine ~0.71 to the real one), which makes it a slightly weaker distractor for the hybrid score.
+Every run uses a database of its own, created and dropped here, so the dev database never carries
+a million rows or a rebuilt index, and everything belongs to a throwaway user deleted at the end.
 
 The last line is ``R@5 hybrid = 0.NNN best_single = 0.NNN MRR hybrid = 0.NNN``.
 
-Measured on the 2-core dev machine (2026-11-25, 5,351 questions; latency includes the query
-embedding; other jobs were running, so ±20 %):
-
-    base      R@1    R@5   R@10  MRR@10  p50 ms  p95 ms
-    dense     0.511  0.773  0.851  0.622    12.9    22.2
-    keyword   0.654  0.835  0.876  0.730     6.2    15.4
-    hybrid    0.714  0.896  0.933  0.792    22.1    36.1
-
-    1 M       R@1    R@5   R@10  MRR@10  p50 ms  p95 ms
-    dense     0.012  0.018  0.020  0.015    20.1   208.2
-    keyword   0.595  0.729  0.759  0.653    21.8    49.0
-    hybrid    0.645  0.771  0.784  0.699    46.8    86.4
-
-The 1 M dense collapse is the HNSW index, not the filler: at 100 k the same filler gives dense
-R@5 0.102 through the index and 0.675 with an exact scan (hybrid 0.820 / 0.835). The filler is
-1 M points in 21 tight clusters (21 source transcripts) and the real paragraphs an island the
-greedy search does not reach at ef_search 100. Real channels are more diverse; still, check HNSW
-recall against an exact scan before trusting dense-only results on clustered data.
+Figures, the diagnosis of the earlier 1 M collapse and what the filler is: docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
