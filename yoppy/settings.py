@@ -415,3 +415,15 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
         debug=DEBUG,
     )
 ]
+# Retrieval (chat/services/retrieval.py). HNSW candidate list per dense query: 200 keeps the
+# index's recall on a channel buried among much larger, unrelated content (bench/retrieval.py,
+# docs/BENCHMARKS.md) for ~1 ms more per query; raise it when dense recall matters more than latency.
+RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 200, minimum=10)
+# Rows an iterative HNSW scan may visit to find a small channel's chunks among other channels'
+# before it gives up (pgvector's default: 20,000); larger finds more for tiny channels, slower.
+RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env_int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", 20_000, minimum=100)
+# Optional cross-encoder reranking of the fused candidates: a sentence-transformers CrossEncoder
+# name or local path (e.g. cross-encoder/ms-marco-MiniLM-L-6-v2). Empty: off.
+RETRIEVAL_RERANK_MODEL = env_str("RETRIEVAL_RERANK_MODEL", "") or ""
+# Fused candidates the cross-encoder rescores (the rest keep their fused order behind them).
+RETRIEVAL_RERANK_CANDIDATES = env_int("RETRIEVAL_RERANK_CANDIDATES", 20, minimum=1)

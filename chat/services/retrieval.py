@@ -15,9 +15,9 @@ Hybrid retrieval in PostgreSQL, in three statements inside one transaction:
    BM25), so the fusion compares complete evidence rather than two truncated rank lists.
 
 Chunks are then fused (cosine similarity plus BM25 as a share of the question's total IDF, see
-``_fuse``), at most ``per_video`` chunks are kept per video, and adjacent chunks of one video become
-one passage without their overlap. Follow-up questions are made standalone first by
-``query_for_retrieval``.
+``_fuse``), reordered by a cross-encoder when ``RETRIEVAL_RERANK_MODEL`` names one (``_reranked``),
+at most ``per_video`` chunks are kept per video, and adjacent chunks of one video become one passage
+without their overlap. Follow-up questions are made standalone first by ``query_for_retrieval``.
 
 Measured by ``bench/retrieval.py`` on Spoken-SQuAD, with its figures in the docstring there.
 """
@@ -28,10 +28,12 @@ import itertools
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
@@ -50,8 +52,6 @@ PAIR_TERMS = 6
 # Document frequencies are counted up to this; commoner terms are estimated from ANALYZE's
 # statistics, which is what keeps a question of common words fast at a million chunks.
 DF_CAP = 1000
-# HNSW candidate list: recall 0.965 at 1 M rows for k=10 (PERFORMANCE_NOTES.md).
-EF_SEARCH = 100
 # Anserini's defaults for BM25, which beat Lucene's 1.2 / 0.75 on spoken passages, if barely.
 BM25_K1 = 0.9
 BM25_B = 0.4
@@ -80,7 +80,7 @@ class Passage:
     start_s: float
     end_s: float
     text: str
-    score: float  # fused score, higher is better
+    score: float  # fused score, higher is better (a reranker, when configured, decides the order)
     similarity: float  # best cosine similarity of its chunks to the query (0..1)
     keyword_hit: bool  # one of its chunks was among the keyword side's candidates
 
@@ -141,7 +141,7 @@ def passages_search(
             dim=provider.dimension, model=provider.name, channel_ids=channel_ids,
         )  # fmt: skip
     _fuse(hits, idf_total=sum(term.idf for term in terms), mode=mode)
-    return _passages(hits, k=k, per_video=per_video)
+    return _passages(_reranked(query, hits), k=k, per_video=per_video)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,13 +276,19 @@ def dense_sql(dim: int) -> str:
 def _dense_ids(
     cursor, *, vector_text: str, dim: int, model: str, channel_ids: list[int], limit: int
 ) -> list[int]:
-    """Ids of the nearest chunks (in relaxed order: the exact distances are computed later)."""
+    """Ids of the nearest chunks (in relaxed order: the exact distances are computed later).
+
+    ef_search is RETRIEVAL_HNSW_EF_SEARCH: 100, pgvector's usual advice, lost a tenth of the dense
+    recall on a channel whose chunks are a small part of a big table (bench/retrieval.py at 100 k
+    filler rows: R@5 0.625 at 100, 0.665 at 200, 0.703 exact), for ~1 ms less.
+    """
     # set_config(…, true) is SET LOCAL: it ends with this transaction, so the connection's next user
     # never inherits it. relaxed_order lets a filtered scan go on past the first ef_search
-    # candidates until `limit` rows of the asked channels are found.
+    # candidates until `limit` rows of the asked channels are found, or max_scan_tuples were visited.
     cursor.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-        [str(max(EF_SEARCH, limit))],
+        "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+        "set_config('hnsw.max_scan_tuples', %s, true)",
+        [str(max(settings.RETRIEVAL_HNSW_EF_SEARCH, limit)), str(settings.RETRIEVAL_HNSW_MAX_SCAN_TUPLES)],
     )
     cursor.execute(dense_sql(dim), [model, channel_ids, vector_text, limit])
     return [row[0] for row in cursor.fetchall()]
@@ -466,7 +472,7 @@ def _vector_text(vector: Sequence[float]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Fusion and passages
+# Fusion
 
 
 def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode) -> None:
@@ -489,9 +495,59 @@ def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode) -> None:
     hits.sort(key=lambda hit: (-hit.score, -hit.similarity, hit.id))
 
 
+# --------------------------------------------------------------------------------------------
+# Cross-encoder reranking
+
+_rerankers: dict[str, object | None] = {}  # model name -> loaded CrossEncoder, None if it failed
+_rerankers_lock = threading.Lock()
+
+
+def _reranker(name: str):
+    """The CrossEncoder ``name``, loaded once per process; None when it cannot be loaded (logged
+    once: retrying a broken model on every question would cost each fan the failed load)."""
+    with _rerankers_lock:
+        if name not in _rerankers:
+            try:
+                from sentence_transformers import CrossEncoder
+
+                _rerankers[name] = CrossEncoder(name, device="cpu")
+                logger.info("Loaded reranker %s", name)
+            except Exception:
+                logger.exception("Reranker %s cannot be loaded; passages keep the fused order", name)
+                _rerankers[name] = None
+        return _rerankers[name]
+
+
+def _reranked(query: str, hits: list[_Hit]) -> list[_Hit]:
+    """``hits`` (sorted best first) with the best RETRIEVAL_RERANK_CANDIDATES reordered by the
+    cross-encoder RETRIEVAL_RERANK_MODEL, the rest behind them as they were; unchanged when no
+    model is configured or it fails (logged). A cross-encoder reads question and chunk together,
+    which a cosine between two separate embeddings cannot."""
+    name = settings.RETRIEVAL_RERANK_MODEL
+    if not name or len(hits) < 2:
+        return hits
+    model = _reranker(name)
+    if model is None:
+        return hits
+    head, tail = hits[: settings.RETRIEVAL_RERANK_CANDIDATES], hits[settings.RETRIEVAL_RERANK_CANDIDATES :]
+    try:
+        scores = model.predict([(query, hit.text) for hit in head], show_progress_bar=False)
+    except Exception:
+        logger.exception("Reranker %s failed; passages keep the fused order", name)
+        return hits
+    order = sorted(range(len(head)), key=lambda i: -float(scores[i]))  # stable: ties keep fused order
+    return [head[i] for i in order] + tail
+
+
+# --------------------------------------------------------------------------------------------
+# Passages
+
+
 def _passages(hits: list[_Hit], *, k: int, per_video: int) -> list[Passage]:
     """The best ``k`` passages from hits sorted best first: at most ``per_video`` chunks per video;
-    chunks of one video at adjacent positions are merged (score and similarity of the best)."""
+    chunks of one video at adjacent positions are merged (score and similarity of the best), and a
+    passage ranks where its best chunk did (the order may be the reranker's, not the scores')."""
+    rank = {hit.id: index for index, hit in enumerate(hits)}
     kept: dict[int, list[_Hit]] = {}  # video id -> its kept chunks
     passages = 0
     for hit in hits:
@@ -514,7 +570,7 @@ def _passages(hits: list[_Hit], *, k: int, per_video: int) -> list[Passage]:
             run.append(hit)
         if run:
             result.append(_passage(run))
-    result.sort(key=lambda passage: (-passage.score, -passage.similarity, passage.chunk_ids[0]))
+    result.sort(key=lambda passage: min(rank[chunk_id] for chunk_id in passage.chunk_ids))
     return result[:k]
 
 
