@@ -7,12 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
-import time
 import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from billing.gateways import GatewayError, PayPalGateway, WebhookEvent, WebhookVerificationError
 from billing.gateways import paypal as paypal_module
 from billing.gateways.paypal import cert_url_allowed
+from tests.billing.recording_server import Recorded, RecordingServer  # noqa: F401  (imported from here by other tests)
 
 DATA = Path(__file__).parent / "data"
 EVENTS = DATA / "paypal_events"
@@ -581,77 +579,12 @@ def test_a_signed_body_without_an_event_id_is_refused(paypal_signer):
 # --- a local PayPal API ---------------------------------------------------------------------------
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class RecordingServer:
-    """Answers ``routes[(method, path)]`` in turn (the last answer repeats) and records every
-    request. An answer is (status, body bytes[, delay seconds])."""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.routes: dict[tuple[str, str], list[tuple[int, bytes, float]]] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                server.requests.append(
-                    Recorded(
-                        self.command,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        self.rfile.read(length),
-                    )
-                )
-                answers = server.routes.get((self.command, self.path)) or [
-                    (404, b'{"name": "RESOURCE_NOT_FOUND"}', 0.0)
-                ]
-                status, body, delay = answers.pop(0) if len(answers) > 1 else answers[0]
-                time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            do_GET = do_POST = _answer  # noqa: N815
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def answer(self, method: str, path: str, *answers: tuple[int, bytes] | tuple[int, bytes, float]) -> None:
-        self.routes[(method, path)] = [(a[0], a[1], a[2] if len(a) > 2 else 0.0) for a in answers]
-
-    def paths(self) -> list[str]:
-        return [request.path for request in self.requests]
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
 TOKEN = json.loads((DATA / "paypal_token.json").read_text())["access_token"]
 
 
 @pytest.fixture
 def server():
-    running = RecordingServer()
+    running = RecordingServer(not_found=b'{"name": "RESOURCE_NOT_FOUND"}')
     running.answer("POST", "/v1/oauth2/token", (200, (DATA / "paypal_token.json").read_bytes()))
     yield running
     running.stop()

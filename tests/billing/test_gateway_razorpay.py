@@ -9,17 +9,15 @@ import hmac
 import json
 import os
 import socket
-import threading
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from billing.gateways import GatewayError, RazorpayGateway, WebhookEvent, WebhookVerificationError
+from tests.billing.recording_server import Recorded, RecordingServer  # noqa: F401  (imported from here by other tests)
 
 DATA = Path(__file__).parent / "data"
 REALDATA = Path(
@@ -383,72 +381,6 @@ def test_a_usd_subscription_keeps_its_own_plan_id_and_currency():
 
 
 # --- the API client against a local server -----------------------------------------------
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class RecordingServer:
-    """Answers ``routes[(method, path)]`` in turn (the last answer repeats) and records every
-    request. An answer is (status, body bytes, delay seconds)."""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.routes: dict[tuple[str, str], list[tuple[int, bytes, float]]] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                server.requests.append(
-                    Recorded(
-                        self.command,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        self.rfile.read(length),
-                    )
-                )
-                answers = server.routes.get((self.command, self.path)) or [
-                    (404, b'{"error": {"code": "NOT_FOUND"}}', 0)
-                ]
-                status, body, delay = answers.pop(0) if len(answers) > 1 else answers[0]
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up first (timeout tests)
-
-            do_GET = do_POST = _answer  # noqa: N815
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def answer(self, method: str, path: str, *answers: tuple[int, bytes] | tuple[int, bytes, float]) -> None:
-        self.routes[(method, path)] = [(a[0], a[1], a[2] if len(a) > 2 else 0.0) for a in answers]
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 @pytest.fixture
