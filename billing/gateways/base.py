@@ -118,18 +118,22 @@ class Gateway(ABC):
             raise GatewayError(f"{what}: {type(exc).__name__}: {exc}", retryable=True) from exc
         if response.is_success:
             return response
+        raise self._http_error(what, response.status_code, response.content)
+
+    def _http_error(self, what: str, status: int, body: bytes) -> GatewayError:
+        """The error for a non-2xx answer: retryable on 429 and 5xx, with the provider's own code
+        and description when its body says them."""
         try:
-            payload = response.json()
+            payload = json.loads(body)
         except ValueError:
             payload = None
         code, detail = self._error_detail(payload)
-        retryable = response.status_code == 429 or response.status_code >= 500
-        message = f"{what}: HTTP {response.status_code}"
+        message = f"{what}: HTTP {status}"
         if code:
             message += f" {code}"
         if detail:
             message += f": {detail}"
-        raise GatewayError(message, retryable=retryable, status=response.status_code, code=code)
+        return GatewayError(message, retryable=status == 429 or status >= 500, status=status, code=code)
 
     def _send_json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._send(method, path, **kwargs)

@@ -152,21 +152,9 @@ class RazorpayGateway(Gateway):
         return razorpay.Client(session=session, auth=self._auth, base_url=self.base_url)
 
     def _raise_for_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if response.ok:
-            return
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        code, detail = self._error_detail(payload)
-        path = requests.utils.urlparse(response.url).path
-        message = f"{self.name} {response.request.method} {path}: HTTP {response.status_code}"
-        if code:
-            message += f" {code}"
-        if detail:
-            message += f": {detail}"
-        retryable = response.status_code == 429 or response.status_code >= 500
-        raise GatewayError(message, retryable=retryable, status=response.status_code, code=code)
+        if not response.ok:
+            path = requests.utils.urlparse(response.url).path
+            raise self._http_error(f"{self.name} {response.request.method} {path}", response.status_code, response.content)
 
     def _sdk(self, what: str, call: Any) -> dict[str, Any]:
         """Run ``call(client)``; transport failures become retryable ``GatewayError``s."""
