@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import django_rq
 import pytest
 from django.core.cache import cache
 
@@ -269,3 +270,23 @@ def test_the_follow_up_is_queued_for_after_commit(alice, django_capture_on_commi
         webhook_apply(event=event("subscription.activated"))
 
     assert callbacks  # the e-mail and gateway calls wait for the commit, then run in the billing queue
+    queue = django_rq.get_queue("billing")
+    assert f"webhook-followup-{WebhookDelivery.objects.get().pk}" not in queue.job_ids
+
+    for callback in callbacks:
+        callback()
+
+    assert f"webhook-followup-{WebhookDelivery.objects.get().pk}" in queue.job_ids
+
+
+def test_a_paypal_sale_is_a_payment_and_its_refund_a_refund_of_it(alice):
+    checkout(alice, provider="paypal", sub="I-1", currency="USD")
+    paypal = {"provider": "paypal", "currency": "USD"}
+
+    webhook_apply(event=event("PAYMENT.SALE.COMPLETED", sub="I-1", payment="SALE-1", amount=360, **paypal))
+    webhook_apply(event=event("PAYMENT.SALE.REFUNDED", payment="SALE-1", refund="REF-1", amount=360, **paypal))
+
+    payment = Payment.objects.get()
+    assert (payment.gateway_payment_id, payment.amount_minor, payment.plan.slug) == ("SALE-1", 360, "personal")
+    assert list(payment.refunds.values_list("gateway_refund_id", "kind", "amount_minor")) == [("REF-1", "refund", 360)]
+    assert Subscription.objects.get().status == "active"  # a sale says the subscription is paid

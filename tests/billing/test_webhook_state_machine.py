@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from billing.gateways import WebhookEvent
 from billing.models import Payment, Refund, Subscription, WebhookDelivery
@@ -92,10 +92,6 @@ class Deliveries(RuleBasedStateMachine):
         from django.contrib.auth import get_user_model
 
         return get_user_model().objects.create_user(email="fan@example.com", password="x")
-
-    @initialize()
-    def start(self) -> None:
-        pass
 
     @rule(index=st.integers(min_value=0, max_value=12))
     def deliver(self, index: int) -> None:
