@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from affiliates import selectors
+from affiliates import jobs, selectors
 from affiliates.models import AffiliateProfile, AuditEntry, Commission, Payout, PayoutDestination, Referral
 from billing.gateways import (
     GatewayError,
@@ -29,10 +29,10 @@ from billing.gateways import (
     razorpay_gateway,
 )
 from billing.models import Payment, Refund
+from billing.money import format_minor
 
 logger = logging.getLogger(__name__)
 
-PAYOUT_QUEUE = "billing"
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud
 
 
@@ -199,7 +199,7 @@ def payout_request(
     if amount_minor <= 0:
         raise PayoutRefused("Enter an amount to withdraw.")
     if amount_minor < minimum:
-        raise PayoutRefused(f"The smallest payout is {_money(minimum, currency)}.")
+        raise PayoutRefused(f"The smallest payout is {format_minor(minimum, currency)}.")
     if destination.is_bank and currency != "INR":
         raise PayoutRefused("Bank transfers are paid in INR; choose PayPal for other currencies.")
     affiliate_profile_get_or_create(user=creator)
@@ -207,7 +207,7 @@ def payout_request(
         AffiliateProfile.objects.select_for_update().get(user=creator)
         available = selectors.balance_for_creator(creator=creator, currency=currency, now=now).available
         if amount_minor > available:
-            raise PayoutRefused(f"You can withdraw at most {_money(max(available, 0), currency)} in {currency}.")
+            raise PayoutRefused(f"You can withdraw at most {format_minor(max(available, 0), currency)} in {currency}.")
         payout = Payout(
             creator=creator,
             amount_minor=amount_minor,
@@ -218,12 +218,6 @@ def payout_request(
         payout.set_destination(destination)
         payout.save()
     return payout
-
-
-def _money(amount_minor: int, currency: str) -> str:
-    from billing.money import format_minor
-
-    return format_minor(amount_minor, currency)
 
 
 # --- payouts: staff decisions (admin) --------------------------------------------------------
@@ -268,18 +262,8 @@ def payout_approve(*, payout: Payout, actor, now: dt.datetime | None = None) -> 
         detail={"amount_minor": payout.amount_minor, "currency": payout.currency, "method": payout.method},
     )  # fmt: skip
     if payout.status == Payout.Status.APPROVED:
-        _enqueue_payout_send(payout.pk)
+        jobs.enqueue_payout_send(payout.pk)
     return payout
-
-
-def _enqueue_payout_send(payout_id: int) -> None:
-    import django_rq
-
-    # RQ's on_db_commit mode (settings.RQ) pushes the job only if this transaction commits; the
-    # job id derived from the row makes a second enqueue replace the first.
-    django_rq.get_queue(PAYOUT_QUEUE).enqueue(
-        "affiliates.tasks.payout_send", payout_id, job_id=f"affiliate-payout-send-{payout_id}"
-    )
 
 
 @transaction.atomic
