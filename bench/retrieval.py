@@ -1,7 +1,8 @@
 """Retrieval quality and latency on Spoken-SQuAD, through ``passages_search`` itself.
 
     .venv/bin/python -m bench.retrieval                    # base run, ~5 min
-    .venv/bin/python -m bench.retrieval --scale 1000000    # with 1 M filler chunks, ~40 min
+    .venv/bin/python -m bench.retrieval --scale 1000000 --questions 1000                # ~25 min
+    .venv/bin/python -m bench.retrieval --scale 1000000 --questions 1000 --filler same  # one big channel
 
 Spoken-SQuAD's test split (ASR transcripts of 48 Wikipedia articles read aloud) becomes one bench
 channel: each paragraph is a video titled after its article, cut into chunks by the product's own
@@ -11,10 +12,12 @@ Every question is a query; the relevant passage is any passage of its paragraph'
 goes through ``passages_search(mode=...)`` for dense-only, keyword-only and hybrid, and its latency
 includes embedding the question.
 
-``--scale N`` first measures the real paragraphs alone, then adds filler chunks to the same
-channel until it holds N, builds the indexes, and measures again, with a dense index-vs-exact check
-(see ``scale_up`` and ``filler_rows``). The filler stands in for the rest of a big channel: real
-transcript speech on other topics, sprinkled with the benchmark's own words so it competes on
+``--scale N`` first measures the real paragraphs alone, then adds filler chunks until the chunk
+table holds N, builds the indexes, and measures again, with a dense index-vs-exact check (see
+``scale_up`` and ``filler_rows``). By default (``--filler others``) the filler belongs to other
+channels of 5,000 chunks each, as on a platform of many creators where every question is asked of
+one channel; ``--filler same`` puts it in the bench channel itself, one channel of N chunks. The
+filler is real transcript speech on other topics, sprinkled with the benchmark's own words so it competes on
 keywords, with vectors spread as real embeddings of such text are (``fidelity`` prints how
 closely), and the real videos' chunks placed among it in the table as a channel's history would.
 Fair, with two known gaps: its topics come from 21 transcripts, fewer than a real million chunks
@@ -57,6 +60,9 @@ CHUNK_COLUMNS = (
     "video_id", "channel_id", "position", "start_s", "end_s", "text", "word_count", "embedding",
     "embedding_model", "embedding_dim",
 )  # fmt: skip
+# Size of each filler channel with --filler others: a large creator's (a 500-video channel makes
+# 8,000-10,000 chunks).
+FILLER_CHANNEL_CHUNKS = 5000
 CHUNK_TYPES = ["int8", "int8", "int4", "float8", "float8", "text", "int4", "vector", "text", "int2"]
 
 
@@ -88,6 +94,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=0, help="total chunks in the bench channel")
     parser.add_argument("--questions", type=int, default=0, help="evaluate a random sample of questions")
+    parser.add_argument(
+        "--hnsw",
+        default="m = 16, ef_construction = 64",
+        help="with --scale: the HNSW build parameters (default: the migration's)",
+    )
+    parser.add_argument(
+        "--filler",
+        choices=("others", "same"),
+        default="others",
+        help="with --scale: filler in other channels of the table (a platform of many creators, the "
+        "default) or in the bench channel itself (one channel of that size)",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="keep the bench database for inspection")
     args = parser.parse_args()
     if not DATASET.exists():
         sys.exit(f"Spoken-SQuAD not found at {DATASET}: set YOPPY_REALDATA to the realdata folder.")
@@ -111,8 +130,11 @@ def main() -> None:
         run(args)
     finally:
         connection.close()
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if args.keep_db:
+            print(f"database {name} kept: drop it with DROP DATABASE {name}")
+        else:
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -171,17 +193,24 @@ def run(args: argparse.Namespace) -> None:
         results = base
         if args.scale:
             total = scale_up(
-                channel=channel, provider=provider, data=data, target=args.scale, real_rows=len(rows)
-            )
+                channel=channel, provider=provider, data=data, target=args.scale, real_rows=len(rows),
+                placement=args.filler, hnsw=args.hnsw,
+            )  # fmt: skip
             results = evaluate(questions, video_ids, channel.pk)
-            print_table(f"with filler, {total:,} chunks", results, total=total)
+            in_channel = Channel.objects.get(pk=channel.pk).chunks_count
+            print_table(f"with filler ({args.filler}), {total:,} chunks in the table", results, total=in_channel)
             index_recall_check(questions=questions, video_ids=video_ids, channel_id=channel.pk)
-            selective_channel_check(channel=channel, data=data, questions=questions, video_ids=video_ids)
+            selective_channel_check(
+                channel=channel, data=data, questions=questions, video_ids=video_ids, table_rows=total
+            )
+            if args.filler == "others":
+                threshold_check(owner=channel.owner, questions=questions)
             for mode in MODES:
                 before, after = base[mode]["recall"][5], results[mode]["recall"][5]
                 print(f"R@5 {mode}: {before:.3f} → {after:.3f} ({after - before:+.3f})")
     finally:
-        user_delete(user=user)
+        if not args.keep_db:
+            user_delete(user=user)
 
     hybrid = results["hybrid"]
     best_single = max(results["dense"]["recall"][5], results["keyword"]["recall"][5])
@@ -403,9 +432,15 @@ def fidelity(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, *
     )
 
 
-def scale_up(*, channel, provider, data: list[Paragraph], target: int, real_rows: int) -> int:
-    """Fill ``channel`` with synthetic chunks up to ``target`` rows and rebuild the indexes as a
-    bulk load would: indexes dropped, COPY, GIN and HNSW built after. Returns the channel's chunks.
+def scale_up(
+    *, channel, provider, data: list[Paragraph], target: int, real_rows: int, placement: str, hnsw: str
+) -> int:
+    """Fill the chunk table with synthetic chunks up to ``target`` rows and rebuild the indexes as a
+    bulk load would: indexes dropped, COPY, GIN and HNSW built after. Returns the table's chunks.
+
+    ``placement`` "others": the filler belongs to other channels of FILLER_CHANNEL_CHUNKS chunks
+    each (a platform of many creators; the bench channel keeps its own size), "same": to the bench
+    channel itself (one channel of ``target`` chunks, the extreme a single search set can reach).
 
     The real paragraphs' chunks are written again among the filler, each video's chunks together at
     a random place, as a channel's videos arrive over its history. The HNSW build inserts rows in
@@ -441,14 +476,32 @@ def scale_up(*, channel, provider, data: list[Paragraph], target: int, real_rows
     )
     print(f"filler fidelity: {fidelity(provider, pool_texts, pool_sources, pool_vectors, residuals, np_rng)}")
 
+    video_count = (count + per_video - 1) // per_video
+    owners = [channel] * video_count
+    if placement == "others":
+        from channels_app.models import Channel
+
+        videos_per_channel = FILLER_CHANNEL_CHUNKS // per_video
+        others = Channel.objects.bulk_create(
+            Channel(
+                owner=channel.owner, kind=Channel.Kind.UPLOADS, source_url="", source_key=f"bench-filler-{i}",
+                title=f"Filler channel {i}", status=Channel.Status.READY,
+            )  # fmt: skip
+            for i in range((video_count + videos_per_channel - 1) // videos_per_channel)
+        )
+        owners = [others[i // videos_per_channel] for i in range(video_count)]
     videos = Video.objects.bulk_create(
         (
-            Video(channel=channel, title=f"Filler {i}", status=Video.Status.READY, captions_source="upload")
-            for i in range((count + per_video - 1) // per_video)
+            Video(channel=owner, title=f"Filler {i}", status=Video.Status.READY, captions_source="upload")
+            for i, owner in enumerate(owners)
         ),
         batch_size=5000,
     )
     hnsw_sql = importlib.import_module("channels_app.migrations.0003_chunk_vector_index").CREATE_HNSW_384
+    if not re.fullmatch(r"m = \d+, ef_construction = \d+", hnsw):
+        sys.exit(f"--hnsw {hnsw!r}: write it as 'm = 16, ef_construction = 64'")
+    assert "WITH (m = 16, ef_construction = 64)" in hnsw_sql
+    hnsw_sql = hnsw_sql.replace("m = 16, ef_construction = 64", hnsw)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX channels_chunk_embedding_hnsw_384")
         cursor.execute("DROP INDEX channels_chunk_search_gin")
@@ -472,8 +525,9 @@ def scale_up(*, channel, provider, data: list[Paragraph], target: int, real_rows
             while next_slot < len(slots) and slots[next_slot][0] <= i:
                 yield from slots[next_slot][1]
                 next_slot += 1
-            video_id, position = videos[i // per_video].pk, i % per_video
-            yield (video_id, channel.pk, position, position * 60.0, position * 60.0 + 60, text,
+            video = videos[i // per_video]
+            position = i % per_video
+            yield (video.pk, video.channel_id, position, position * 60.0, position * 60.0 + 60, text,
                    len(text.split()), vector, provider.name, provider.dimension)  # fmt: skip
             if i and i % 100_000 == 0:
                 print(f"  {i:,} rows, {time.perf_counter() - started:.0f} s", flush=True)
@@ -493,16 +547,27 @@ def scale_up(*, channel, provider, data: list[Paragraph], target: int, real_rows
         print(f"GIN index: {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         cursor.execute(hnsw_sql)
-        print(f"HNSW index (m=16, ef_construction=64): {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"HNSW index ({hnsw}): {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("RESET maintenance_work_mem")
         started = time.perf_counter()
         cursor.execute("VACUUM ANALYZE channels_app_chunk")
         print(f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s", flush=True)
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('channels_app_chunk'))")
         print(f"chunk table with indexes: {cursor.fetchone()[0]}", flush=True)
-    total = real_rows + count
-    set_chunks_count(channel, total)
-    return total
+    if placement == "others":
+        from channels_app.models import Channel
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE channels_app_channel ch SET chunks_count = counted.n FROM "
+                "(SELECT channel_id, count(*) AS n FROM channels_app_chunk GROUP BY channel_id) counted "
+                "WHERE counted.channel_id = ch.id AND ch.owner_id = %s",
+                [channel.owner_id],
+            )
+        print(f"filler channels: {Channel.objects.filter(owner=channel.owner).count() - 1:,}", flush=True)
+    else:
+        set_chunks_count(channel, real_rows + count)
+    return real_rows + count
 
 
 def real_chunks_taken_out(channel) -> list[list[tuple]]:
@@ -526,9 +591,10 @@ def real_chunks_taken_out(channel) -> list[list[tuple]]:
 
 
 def index_recall_check(*, questions, video_ids, channel_id, sample: int = 200) -> None:
-    """Dense R@5 of a sample of questions through the HNSW index and by an exact scan (index scans
-    off for the session), so an index that loses the real chunks shows as such."""
-    from django.db import connection
+    """Dense R@5 of a sample of questions through the HNSW index and by an exact scan of the
+    channel's rows (the two paths ``RETRIEVAL_EXACT_SCAN_MAX_CHUNKS`` chooses between), so an index
+    that loses the real chunks shows as such whichever path the product took."""
+    from django.test import override_settings
 
     from chat.services.retrieval import passages_search
 
@@ -541,14 +607,10 @@ def index_recall_check(*, questions, video_ids, channel_id, sample: int = 200) -
             found += any(p.video_id == video_ids[i] for p in passages)
         return found / len(asked), (time.perf_counter() - started) * 1000 / len(asked)
 
-    indexed, indexed_ms = recall()
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_indexscan = off")
-    try:
+    with override_settings(RETRIEVAL_EXACT_SCAN_MAX_CHUNKS=0):
+        indexed, indexed_ms = recall()
+    with override_settings(RETRIEVAL_EXACT_SCAN_MAX_CHUNKS=10**9):
         exact, exact_ms = recall()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET enable_indexscan")
     print(
         f"dense R@5 on {len(asked)} questions: HNSW {indexed:.3f} ({indexed_ms:.0f} ms/query), "
         f"exact scan {exact:.3f} ({exact_ms:.0f} ms/query)",
@@ -556,7 +618,46 @@ def index_recall_check(*, questions, video_ids, channel_id, sample: int = 200) -
     )
 
 
-def selective_channel_check(*, channel, data, questions, video_ids, sample: int = 300) -> None:
+def threshold_check(*, owner, questions, sample: int = 200) -> None:
+    """What the exact scan costs at its limit: dense searches over filler channels asked together
+    that hold RETRIEVAL_EXACT_SCAN_MAX_CHUNKS chunks between them (the biggest set still scanned
+    exactly), timed by the exact scan and through the HNSW index."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from channels_app.models import Channel
+    from chat.services.retrieval import passages_search
+
+    chosen, held = [], 0
+    for other in Channel.objects.filter(owner=owner, source_key__startswith="bench-filler-").order_by("pk"):
+        if held + other.chunks_count > settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS:
+            break
+        chosen.append(other.pk)
+        held += other.chunks_count
+    if not chosen:
+        return
+    asked = random.Random(5).sample(questions, min(sample, len(questions)))
+
+    def timed() -> str:
+        latencies = []
+        for question, _ in asked:
+            started = time.perf_counter()
+            passages_search(query=question, channel_ids=chosen, k=10, mode="dense")
+            latencies.append((time.perf_counter() - started) * 1000)
+        latencies.sort()
+        return f"p50 {statistics.median(latencies):.1f} ms, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms"
+
+    exact = timed()
+    with override_settings(RETRIEVAL_EXACT_SCAN_MAX_CHUNKS=0):
+        indexed = timed()
+    print(
+        f"threshold: {len(chosen)} channels, {held:,} chunks, {len(asked)} dense questions "
+        f"(with embedding): exact scan {exact}; HNSW {indexed}",
+        flush=True,
+    )
+
+
+def selective_channel_check(*, channel, data, questions, video_ids, table_rows: int, sample: int = 300) -> None:
     """A small channel among the million: copies of one article's chunks in a channel of their own.
     Its queries must still find k passages (iterative index scans) and stay fast."""
     from django.db import connection
@@ -596,7 +697,7 @@ def selective_channel_check(*, channel, data, questions, video_ids, sample: int 
         assert all(p.channel_id == small.pk for p in passages)
     latencies.sort()
     print(
-        f"selective filter: channel of {copied} chunks among {Channel.objects.get(pk=channel.pk).chunks_count + copied:,}: "
+        f"selective filter: channel of {copied} chunks among {table_rows + copied:,}: "
         f"{len(asked)} questions, {short} got fewer than 10 passages, R@5 {found / max(len(asked), 1):.3f}, "
         f"p50 {statistics.median(latencies):.1f} ms, p95 {latencies[int(0.95 * (len(latencies) - 1))]:.1f} ms",
         flush=True,

@@ -1,14 +1,16 @@
 """Find the passages of a creator's videos that answer a fan's question.
 
-Hybrid retrieval in PostgreSQL, in three statements inside one transaction:
+Hybrid retrieval in PostgreSQL, in a few statements inside one transaction:
 
 1. **Terms.** PostgreSQL's English parser stems the question and drops its stop words; the
    conversational ones it keeps ("what did he *say* about…") are dropped here. Numbers written as
    digits gain their spoken form ("50" → "fifty"), because captions spell out what was said. Each
    term's document frequency in the asked channels is counted, capped, through the GIN index.
-2. **Candidates.** Dense: the HNSW index, ``ORDER BY (embedding::vector(D)) <=> q LIMIT n`` with the
-   channel filter in the same query and iterative index scans on, so a small channel among many
-   still gets n rows. Keyword: an OR query over the rarest terms (at most ``KEYWORD_POOL`` rows, so
+2. **Candidates.** Dense: when the asked channels hold at most ``RETRIEVAL_EXACT_SCAN_MAX_CHUNKS``
+   chunks (every channel but the biggest), an exact scan of their rows, so their recall does not
+   depend on how big the table around them grows; above it the HNSW index,
+   ``ORDER BY (embedding::vector(D)) <=> q LIMIT n`` with the channel filter in the same query and
+   iterative index scans on. Keyword: an OR query over the rarest terms (at most ``KEYWORD_POOL`` rows, so
    a question made of common words stays fast at a million chunks), ranked by BM25 computed from
    the tsvector's term frequencies; AND-style matching finds nothing for most natural questions.
 3. **Scores.** Both scores are computed for every candidate of either side (cosine similarity and
@@ -129,13 +131,15 @@ def passages_search(
     provider = embedding_provider()
     vector_text = _vector_text(provider.embed_query(query)) if mode != "keyword" else None
     with transaction.atomic(), connection.cursor() as cursor:
+        total = _chunks_total(cursor, channel_ids)
         dense: list[int] = []
         if vector_text is not None:
             dense = _dense_ids(
                 cursor, vector_text=vector_text, dim=provider.dimension, model=provider.name,
                 channel_ids=channel_ids, limit=DENSE_CANDIDATES,
+                exact=total <= settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS,
             )  # fmt: skip
-        terms, total = _terms(cursor, query=query, channel_ids=channel_ids) if mode != "dense" else ([], 0)
+        terms, total = _terms(cursor, query=query, channel_ids=channel_ids, total=total) if mode != "dense" else ([], 0)
         hits = _scored_hits(
             cursor, dense_ids=dense, terms=terms, total=total, vector_text=vector_text,
             dim=provider.dimension, model=provider.name, channel_ids=channel_ids,
@@ -273,15 +277,50 @@ def dense_sql(dim: int) -> str:
     )
 
 
+def dense_exact_sql(dim: int) -> str:
+    """The same search as ``dense_sql`` by an exact scan of the asked channels' chunks.
+
+    The ORDER BY leaves out the ``::vector(D)`` cast the HNSW index is built on, so the index
+    cannot serve it: the planner reads the channels' rows through the (channel, video) index and
+    keeps the nearest in a top-N sort. Same parameters as ``dense_sql``.
+    """
+    dim = int(dim)
+    # Only the integer dimension is formatted in.
+    return (
+        f"SELECT id FROM channels_app_chunk "  # noqa: S608
+        f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
+        f"ORDER BY embedding <=> %s::vector LIMIT %s"
+    )
+
+
+def _chunks_total(cursor, channel_ids: list[int]) -> int:
+    """Chunks of the asked channels: their denormalised count (channel_refresh_progress), which
+    may lag behind an ingestion in progress."""
+    cursor.execute(
+        "SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%s)", [channel_ids]
+    )
+    return int(cursor.fetchone()[0])
+
+
 def _dense_ids(
-    cursor, *, vector_text: str, dim: int, model: str, channel_ids: list[int], limit: int
+    cursor, *, vector_text: str, dim: int, model: str, channel_ids: list[int], limit: int, exact: bool
 ) -> list[int]:
     """Ids of the nearest chunks (in relaxed order: the exact distances are computed later).
+
+    ``exact``: scan the asked channels' chunks instead of the index. HNSW is approximate, and most
+    so for the case every channel but the biggest is in: a few thousand rows among a table many
+    times larger, where the graph was wired mostly by others' rows (bench/retrieval.py at a million
+    rows: dense R@5 through the index 0.470 against 0.720 exact). Scanning a channel's own rows
+    costs ~0.5 µs a row, ~5 ms for a 500-video channel, and loses nothing; the index takes over
+    above RETRIEVAL_EXACT_SCAN_MAX_CHUNKS, where a scan would cost more than the fan should wait.
 
     ef_search is RETRIEVAL_HNSW_EF_SEARCH: 100, pgvector's usual advice, lost a tenth of the dense
     recall on a channel whose chunks are a small part of a big table (bench/retrieval.py at 100 k
     filler rows: R@5 0.625 at 100, 0.665 at 200, 0.703 exact), for ~1 ms less.
     """
+    if exact:
+        cursor.execute(dense_exact_sql(dim), [model, channel_ids, vector_text, limit])
+        return [row[0] for row in cursor.fetchall()]
     # set_config(…, true) is SET LOCAL: it ends with this transaction, so the connection's next user
     # never inherits it. relaxed_order lets a filtered scan go on past the first ef_search
     # candidates until `limit` rows of the asked channels are found, or max_scan_tuples were visited.
@@ -294,9 +333,10 @@ def _dense_ids(
     return [row[0] for row in cursor.fetchall()]
 
 
-def _terms(cursor, *, query: str, channel_ids: list[int]) -> tuple[list[_Term], int]:
+def _terms(cursor, *, query: str, channel_ids: list[int], total: int) -> tuple[list[_Term], int]:
     """The question's search terms with their document frequency in the asked channels, rarest
-    first, and the number of chunks in those channels.
+    first, and the number of chunks in those channels (``total``, their denormalised count, raised
+    to at least any count made here: it may lag during an ingestion).
 
     Counting a term's chunks costs a heap visit per chunk, ~40 ms per common term at a million
     chunks, so only rare terms are counted (up to DF_CAP). Common ones are estimated from ANALYZE's
@@ -314,20 +354,16 @@ def _terms(cursor, *, query: str, channel_ids: list[int]) -> tuple[list[_Term], 
             WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
               AND s.attname = 'search_vector'
         )
-        SELECT t.lexeme, c.freq,
-               (SELECT min(freq) FROM common WHERE lexeme IS NOT NULL),
-               (SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%(channels)s))
+        SELECT t.lexeme, c.freq, (SELECT min(freq) FROM common WHERE lexeme IS NOT NULL)
         FROM terms t LEFT JOIN common c ON c.lexeme = t.lexeme
         """,
-        {"text": keyword_text(query), "stop": _STOP_LEXEMES, "channels": channel_ids},
+        {"text": keyword_text(query), "stop": _STOP_LEXEMES},
     )
     rows = cursor.fetchall()
     if not rows:
-        return [], 0
-    # chunks_count is the channels' denormalised total (channel_refresh_progress); it may lag
-    # during an ingestion, and is raised below to at least any count made.
-    _, _, floor, total = rows[0]
-    dfs = {lexeme: round(freq * total) for lexeme, freq, _, _ in rows if freq and freq * total >= DF_CAP}
+        return [], total
+    floor = rows[0][2]
+    dfs = {lexeme: round(freq * total) for lexeme, freq, _ in rows if freq and freq * total >= DF_CAP}
     to_count = [lexeme for lexeme, *_ in rows if lexeme not in dfs]
     if to_count:
         cursor.execute(

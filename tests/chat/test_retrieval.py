@@ -9,6 +9,7 @@ from django.db.models import F
 
 from channels_app.models import Channel, Chunk, Video
 from chat.services.retrieval import (
+    dense_exact_sql,
     dense_sql,
     keyword_text,
     merge_overlapping,
@@ -142,9 +143,10 @@ def test_it_never_returns_another_channels_chunks(alice_channel, cabin_videos, b
     assert [p.chunk_ids for p in passages] == [(bob_chunk.pk,)]
 
 
-def test_a_small_channel_among_closer_chunks_of_others_still_gets_its_passages(alice_channel, bob):
+def test_a_small_channel_among_closer_chunks_of_others_still_gets_its_passages(alice_channel, bob, settings):
     """HNSW alone returns ef_search (100) nearest rows and the channel filter then keeps none of
     them; iterative index scans go on until the channel's rows are found."""
+    settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = 0  # the index, whatever the channel's size
     video = VideoFactory(channel=alice_channel, title="Sourdough at home")
     mine = add_chunks(video, [CABIN["Sourdough at home"], "I feed the starter twice a day.", "Rye flour."])
     provider = embedding_provider()
@@ -240,6 +242,55 @@ def test_the_vector_query_is_served_by_the_hnsw_index(alice_channel, cabin_video
     assert "Index Scan using channels_chunk_embedding_hnsw_384" in plan
     assert "Order By: ((embedding)::vector(384) <=>" in plan
     assert "Sort" not in plan
+
+
+def test_the_exact_query_cannot_be_served_by_the_hnsw_index(alice_channel, cabin_videos):
+    sql = dense_exact_sql(embedding_provider().dimension)
+    assert "ORDER BY embedding <=> %s::vector LIMIT" in sql and "embedding_dim = 384" in sql
+    vector = "[" + ",".join(str(x) for x in embedding_provider().embed_query("roof")) + "]"
+    with connection.cursor() as cursor:
+        # The same settings that push dense_sql onto the index above.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("EXPLAIN " + sql, [embedding_provider().name, [alice_channel.pk], vector, 10])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "hnsw" not in plan
+    assert "Sort" in plan  # the planner had to sort, even with sorting disabled
+
+
+def executed_sql(settings_value: int, settings, channel: Channel) -> list[str]:
+    from django.test.utils import CaptureQueriesContext
+
+    settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = settings_value
+    with CaptureQueriesContext(connection) as queries:
+        passages = passages_search(query="when did the roof go on?", channel_ids=[channel.pk], mode="dense")
+    assert passages[0].video_title == "Cabin build, episode 214"
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_channel_up_to_the_threshold_is_searched_exactly_and_a_bigger_one_through_the_index(
+    alice_channel, cabin_videos, settings
+):
+    # The channel holds 6 chunks.
+    exact = executed_sql(6, settings, alice_channel)
+    assert any("ORDER BY embedding <=>" in sql for sql in exact)
+    assert not any("hnsw." in sql for sql in exact)
+
+    indexed = executed_sql(5, settings, alice_channel)
+    assert any("ORDER BY (embedding::vector(384)) <=>" in sql for sql in indexed)
+    assert any("hnsw.ef_search" in sql for sql in indexed)
+
+
+def test_channels_asked_together_count_together_against_the_threshold(alice_channel, cabin_videos, bob, settings):
+    other = ChannelFactory(owner=alice_channel.owner, title="Alice bakes")
+    add_chunks(VideoFactory(channel=other, title="Rye"), ["Rye flour makes a dense, sour loaf."])
+    settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = 6
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        passages = passages_search(query="rye loaf", channel_ids=[alice_channel.pk, other.pk], mode="dense")
+    assert passages[0].video_title == "Rye"
+    assert any("hnsw.ef_search" in query["sql"] for query in queries.captured_queries)  # 7 > 6
 
 
 # --- follow-up questions
