@@ -17,9 +17,10 @@ table holds N, builds the indexes, and measures again, with a dense index-vs-exa
 ``scale_up`` and ``filler_rows``). By default (``--filler others``) the filler belongs to other
 channels of 5,000 chunks each, as on a platform of many creators where every question is asked of
 one channel; ``--filler same`` puts it in the bench channel itself, one channel of N chunks. The
-filler is real transcript speech on other topics, sprinkled with the benchmark's own words so it competes on
-keywords, with vectors spread as real embeddings of such text are (``fidelity`` prints how
-closely), and the real videos' chunks placed among it in the table as a channel's history would.
+filler is real transcript speech on other topics, sprinkled with the benchmark's own words so it
+competes on keywords (in the same channel), with vectors spread as real embeddings of such text
+are (``fidelity`` prints how closely), and the real videos' chunks placed among it in the table as
+a channel's history would.
 Fair, with two known gaps: its topics come from 21 transcripts, fewer than a real million chunks
 span (clustering that makes the index's work harder, not easier); and a row's residual is drawn
 apart from its text, so its vector matches its own words less than a real embedding would
@@ -96,8 +97,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=0, help="evaluate a random sample of questions")
     parser.add_argument(
         "--hnsw",
-        default="m = 16, ef_construction = 64",
-        help="with --scale: the HNSW build parameters (default: the migration's)",
+        default=None,
+        help="with --scale: the HNSW build parameters, as 'm = 16, ef_construction = 64' "
+        "(default: the product's, HNSW_PARAMS in channels_app/management/commands/reembed.py)",
     )
     parser.add_argument(
         "--filler",
@@ -433,7 +435,7 @@ def fidelity(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, *
 
 
 def scale_up(
-    *, channel, provider, data: list[Paragraph], target: int, real_rows: int, placement: str, hnsw: str
+    *, channel, provider, data: list[Paragraph], target: int, real_rows: int, placement: str, hnsw: str | None
 ) -> int:
     """Fill the chunk table with synthetic chunks up to ``target`` rows and rebuild the indexes as a
     bulk load would: indexes dropped, COPY, GIN and HNSW built after. Returns the table's chunks.
@@ -449,8 +451,6 @@ def scale_up(
     interleaved (0.70 exact). That order is a real case (a channel ingested early in a table that
     then grows fifty-fold with other content) but not the one this run is about.
     """
-    import importlib
-
     from django.db import connection
 
     from channels_app.models import Video
@@ -497,11 +497,12 @@ def scale_up(
         ),
         batch_size=5000,
     )
-    hnsw_sql = importlib.import_module("channels_app.migrations.0003_chunk_vector_index").CREATE_HNSW_384
+    from channels_app.management.commands.reembed import HNSW_PARAMS, hnsw_index_sql
+
+    hnsw = hnsw or HNSW_PARAMS
     if not re.fullmatch(r"m = \d+, ef_construction = \d+", hnsw):
         sys.exit(f"--hnsw {hnsw!r}: write it as 'm = 16, ef_construction = 64'")
-    assert "WITH (m = 16, ef_construction = 64)" in hnsw_sql
-    hnsw_sql = hnsw_sql.replace("m = 16, ef_construction = 64", hnsw)
+    hnsw_sql = hnsw_index_sql(provider.dimension, params=hnsw)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX channels_chunk_embedding_hnsw_384")
         cursor.execute("DROP INDEX channels_chunk_search_gin")

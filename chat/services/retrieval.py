@@ -139,7 +139,9 @@ def passages_search(
                 channel_ids=channel_ids, limit=DENSE_CANDIDATES,
                 exact=total <= settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS,
             )  # fmt: skip
-        terms, total = _terms(cursor, query=query, channel_ids=channel_ids, total=total) if mode != "dense" else ([], 0)
+        terms: list[_Term] = []
+        if mode != "dense":
+            terms, total = _terms(cursor, query=query, channel_ids=channel_ids, total=total)
         hits = _scored_hits(
             cursor, dense_ids=dense, terms=terms, total=total, vector_text=vector_text,
             dim=provider.dimension, model=provider.name, channel_ids=channel_ids,

@@ -44,6 +44,8 @@ def test_the_vector_index_for_the_default_model_exists(db):
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'channels_chunk_embedding_hnsw_384'")
         (definition,) = cursor.fetchone()
     assert "hnsw" in definition and "vector_cosine_ops" in definition and "embedding_dim = 384" in definition
+    # Migration 0004's build parameters, the ones a new dimension's index gets too.
+    assert "WITH (m='32', ef_construction='128')" in definition
 
 
 @pytest.mark.django_db(transaction=True)
@@ -53,6 +55,7 @@ def test_a_new_model_dimension_gets_its_own_partial_hnsw_index():
     assert ensure_vector_index(8)
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'channels_chunk_embedding_hnsw_8'")
-        assert "embedding_dim = 8" in cursor.fetchone()[0]
+        definition = cursor.fetchone()[0]
+        assert "embedding_dim = 8" in definition and "WITH (m='32', ef_construction='128')" in definition
         cursor.execute("DROP INDEX channels_chunk_embedding_hnsw_8")
     assert not ensure_vector_index(3072)  # above pgvector's HNSW limit: no index, and it says so

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from channels_app.models import Channel, Chunk, Video
 from chat.services.retrieval import (
@@ -259,8 +260,6 @@ def test_the_exact_query_cannot_be_served_by_the_hnsw_index(alice_channel, cabin
 
 
 def executed_sql(settings_value: int, settings, channel: Channel) -> list[str]:
-    from django.test.utils import CaptureQueriesContext
-
     settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = settings_value
     with CaptureQueriesContext(connection) as queries:
         passages = passages_search(query="when did the roof go on?", channel_ids=[channel.pk], mode="dense")
@@ -281,12 +280,10 @@ def test_a_channel_up_to_the_threshold_is_searched_exactly_and_a_bigger_one_thro
     assert any("hnsw.ef_search" in sql for sql in indexed)
 
 
-def test_channels_asked_together_count_together_against_the_threshold(alice_channel, cabin_videos, bob, settings):
+def test_channels_asked_together_count_together_against_the_threshold(alice_channel, cabin_videos, settings):
     other = ChannelFactory(owner=alice_channel.owner, title="Alice bakes")
     add_chunks(VideoFactory(channel=other, title="Rye"), ["Rye flour makes a dense, sour loaf."])
     settings.RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = 6
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         passages = passages_search(query="rye loaf", channel_ids=[alice_channel.pk, other.pk], mode="dense")
     assert passages[0].video_title == "Rye"

@@ -18,22 +18,30 @@ from yoppy.ai.embeddings import embedding_provider
 
 # pgvector's HNSW index on `vector` accepts at most 2,000 dimensions.
 HNSW_MAX_DIM = 2000
+# The build parameters of every chunk vector index, as migration 0004 set them for the default
+# model's (the reasons and figures are there).
+HNSW_PARAMS = "m = 32, ef_construction = 128"
+
+
+def hnsw_index_sql(dimension: int, *, params: str = HNSW_PARAMS) -> str:
+    """CREATE INDEX for the partial HNSW index of ``dimension``-d vectors."""
+    dimension = int(dimension)
+    return (
+        f"CREATE INDEX IF NOT EXISTS channels_chunk_embedding_hnsw_{dimension} ON channels_app_chunk "
+        f"USING hnsw ((embedding::vector({dimension})) vector_cosine_ops) "
+        f"WITH ({params}) WHERE embedding_dim = {dimension}"
+    )
 
 
 def ensure_vector_index(dimension: int) -> bool:
     """Create the partial HNSW index for ``dimension`` if missing; False when it cannot exist."""
     if dimension > HNSW_MAX_DIM:
         return False
-    name = f"channels_chunk_embedding_hnsw_{dimension}"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [f"channels_chunk_embedding_hnsw_{dimension}"])
         if cursor.fetchone():
             return True
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {name} ON channels_app_chunk "
-            f"USING hnsw ((embedding::vector({dimension})) vector_cosine_ops) "
-            f"WITH (m = 16, ef_construction = 64) WHERE embedding_dim = {dimension}"
-        )
+        cursor.execute(hnsw_index_sql(dimension))
     return True
 
 
