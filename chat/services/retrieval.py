@@ -309,12 +309,12 @@ def _dense_ids(
 ) -> list[int]:
     """Ids of the nearest chunks (in relaxed order: the exact distances are computed later).
 
-    ``exact``: scan the asked channels' chunks instead of the index. HNSW is approximate, and most
-    so for the case every channel but the biggest is in: a few thousand rows among a table many
-    times larger, where the graph was wired mostly by others' rows (bench/retrieval.py at a million
-    rows: dense R@5 through the index 0.470 against 0.720 exact). Scanning a channel's own rows
-    costs ~0.5 µs a row, ~5 ms for a 500-video channel, and loses nothing; the index takes over
-    above RETRIEVAL_EXACT_SCAN_MAX_CHUNKS, where a scan would cost more than the fan should wait.
+    ``exact``: scan the asked channels' chunks instead of the index. HNSW is approximate (in one
+    channel of a million chunks bench/retrieval.py finds 0.645 of the exact 0.720 dense R@5
+    through it), and a channel whose rows went in before fifty times more of others' did lost most
+    of its dense hits through it (0.25 against 0.70 at 100k). A channel's own rows scanned exactly
+    lose nothing whatever the table around them, at a cost measured in docs/BENCHMARKS.md; the
+    index takes over above RETRIEVAL_EXACT_SCAN_MAX_CHUNKS, where a scan would cost the fan more.
 
     ef_search is RETRIEVAL_HNSW_EF_SEARCH: 100, pgvector's usual advice, lost a tenth of the dense
     recall on a channel whose chunks are a small part of a big table (bench/retrieval.py at 100 k
