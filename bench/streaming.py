@@ -30,6 +30,7 @@ import contextlib
 import json
 import logging
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -89,8 +90,15 @@ def spread(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, max {max(values, default=0):.0f} ms"
 
 
+# One TLS context for every client of this load generator. httpx builds a new one (loading the CA
+# bundle, ~23 ms of CPU) for each client by default, even for http://: 50 fans arriving at once
+# then blocked this process's event loop for ~1.1 s, and the probes measured that stall as the
+# server's (the burst's "/healthz max 1.08 s" in two runs, see docs/BENCHMARKS.md).
+TLS = ssl.create_default_context()
+
+
 async def probe(base: str, path: str, stop: asyncio.Event, out: list[tuple[float, float]]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=30, verify=TLS) as client:
         while not stop.is_set():
             started = time.perf_counter()
             response = await client.get(path)
@@ -101,7 +109,7 @@ async def probe(base: str, path: str, stop: asyncio.Event, out: list[tuple[float
 
 async def fan(base: str, slug: str, n: int, delay_s: float, pieces: int, results: list[dict]) -> None:
     await asyncio.sleep(delay_s)
-    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=True) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=True, verify=TLS) as client:
         started = time.perf_counter()
         page = await client.get(f"/c/{slug}/")
         page.raise_for_status()
