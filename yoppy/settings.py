@@ -427,6 +427,11 @@ RETRIEVAL_HNSW_MAX_SCAN_TUPLES = env_int("RETRIEVAL_HNSW_MAX_SCAN_TUPLES", 20_00
 # (at 20,000 chunks among 300k rows the scan was also faster than the filtered index, docs/BENCHMARKS.md);
 # 0 sends every query through the index.
 RETRIEVAL_EXACT_SCAN_MAX_CHUNKS = env_int("RETRIEVAL_EXACT_SCAN_MAX_CHUNKS", 20_000, minimum=0)
+# How the dense and keyword sides are fused: "score" (cosine + BM25 as a share of the question's
+# IDF, the default: best on Spoken-SQuAD) or "rrf" (reciprocal-rank fusion), see docs/BENCHMARKS.md.
+RETRIEVAL_FUSION = env_str("RETRIEVAL_FUSION", "score") or "score"
+if RETRIEVAL_FUSION not in {"score", "rrf"}:
+    raise ImproperlyConfigured("RETRIEVAL_FUSION must be score or rrf.")
 # Optional cross-encoder reranking of the fused candidates: a sentence-transformers CrossEncoder
 # name or local path (e.g. cross-encoder/ms-marco-MiniLM-L-6-v2). Empty: off.
 RETRIEVAL_RERANK_MODEL = env_str("RETRIEVAL_RERANK_MODEL", "") or ""

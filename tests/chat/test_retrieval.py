@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from channels_app.models import Channel, Chunk, Video
 from chat.services.retrieval import (
+    _fuse,
+    _Hit,
     dense_exact_sql,
     dense_sql,
     keyword_text,
@@ -105,6 +107,40 @@ def test_fusion_gets_right_what_each_side_alone_gets_wrong(alice_channel, cabin_
     dense, keyword, hybrid = correct("dense"), correct("keyword"), correct("hybrid")
     assert hybrid == len(questions)
     assert dense < hybrid and keyword < hybrid
+
+
+def hit(pk: int, *, similarity: float, bm25: float) -> _Hit:
+    return _Hit(
+        id=pk, channel_id=1, video_id=pk, position=0, start_s=0, end_s=1, text="", video_title="",
+        youtube_id="", thumbnail_url="", similarity=similarity, bm25=bm25, keyword_hit=bm25 > 0,
+    )  # fmt: skip
+
+
+def test_reciprocal_rank_fusion_adds_the_reciprocal_ranks_of_both_sides():
+    hits = [
+        hit(1, similarity=0.9, bm25=1.0),  # ranks 1 and 3
+        hit(2, similarity=0.8, bm25=5.0),  # ranks 2 and 1
+        hit(3, similarity=0.7, bm25=2.0),  # ranks 3 and 2
+        hit(4, similarity=0.6, bm25=0),  # rank 4, no keyword match
+    ]
+    _fuse(hits, idf_total=10, mode="hybrid", fusion="rrf")
+    assert [h.id for h in hits] == [2, 1, 3, 4]
+    assert hits[0].score == pytest.approx(1 / 62 + 1 / 61)
+    assert hits[3].score == pytest.approx(1 / 64)  # in one list only
+
+
+def test_score_fusion_weighs_how_far_ahead_a_side_is_not_just_its_order():
+    # By ranks the two are level (each first on one side); by scores the clear keyword match wins.
+    hits = [hit(1, similarity=0.61, bm25=1.0), hit(2, similarity=0.60, bm25=9.0)]
+    _fuse(hits, idf_total=10, mode="hybrid", fusion="score")
+    assert [h.id for h in hits] == [2, 1]
+
+
+def test_the_configured_fusion_is_used(alice_channel, cabin_videos, settings):
+    settings.RETRIEVAL_FUSION = "rrf"
+    passages = passages_search(query="episode 412 wood stove", channel_ids=[alice_channel.pk], k=6)
+    assert passages[0].video_title == "Cabin build, episode 412"
+    assert all(p.score <= 2 / 61 for p in passages)  # reciprocal ranks, not similarities
 
 
 def test_conversational_words_do_not_count_as_keywords(alice_channel, cabin_videos):

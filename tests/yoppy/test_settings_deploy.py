@@ -60,3 +60,9 @@ def test_the_project_refuses_a_field_encryption_key_that_is_not_a_fernet_key():
     result = _manage("check", **{**PRODUCTION, "FIELD_ENCRYPTION_KEYS": "not-a-key"})
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS must be Fernet keys" in result.stdout + result.stderr
+
+
+def test_the_project_refuses_an_unknown_retrieval_fusion():
+    result = _manage("check", DEBUG="1", RETRIEVAL_FUSION="average")
+    assert result.returncode != 0
+    assert "RETRIEVAL_FUSION must be score or rrf" in result.stderr
