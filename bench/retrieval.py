@@ -388,20 +388,27 @@ def filler_rows(
         yield from zip(texts, vectors, strict=True)
 
 
-def residuals_of(provider, pool_texts, pool_sources, pool_vectors, rng, *, count: int = 512) -> np.ndarray:
-    """Real embedding minus mean vector, for ``count`` filler texts embedded for real."""
+def embedded_sample(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, *, count: int):
+    """``count`` filler rows drawn as ``filler_rows`` draws them, and their texts embedded for real:
+    (real embeddings, filler vectors)."""
     sample = list(
         filler_rows(
             pool_texts=pool_texts,
             pool_sources=pool_sources,
             pool_vectors=pool_vectors,
-            residuals=None,
+            residuals=residuals,
             count=count,
             rng=rng,
         )
     )
     real = np.asarray(provider.embed_documents([text for text, _ in sample]), dtype=np.float32)
-    return real - np.array([vector for _, vector in sample], dtype=np.float32)
+    return real, np.array([vector for _, vector in sample], dtype=np.float32)
+
+
+def residuals_of(provider, pool_texts, pool_sources, pool_vectors, rng, *, count: int = 512) -> np.ndarray:
+    """Real embedding minus mean vector, for ``count`` filler texts embedded for real."""
+    real, means = embedded_sample(provider, pool_texts, pool_sources, pool_vectors, None, rng, count=count)
+    return real - means
 
 
 def fidelity(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, *, count: int = 512) -> str:
@@ -414,18 +421,7 @@ def fidelity(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, *
         np.fill_diagonal(similarities, np.nan)
         return float(np.median(np.nanmax(similarities, axis=1))), float(np.nanmean(similarities))
 
-    sample = list(
-        filler_rows(
-            pool_texts=pool_texts,
-            pool_sources=pool_sources,
-            pool_vectors=pool_vectors,
-            residuals=residuals,
-            count=count,
-            rng=rng,
-        )
-    )
-    real = np.asarray(provider.embed_documents([text for text, _ in sample]), dtype=np.float32)
-    synthetic = np.array([vector for _, vector in sample], dtype=np.float32)
+    real, synthetic = embedded_sample(provider, pool_texts, pool_sources, pool_vectors, residuals, rng, count=count)
     (real_nn, real_mean), (synthetic_nn, synthetic_mean) = geometry(real), geometry(synthetic)
     return (
         f"cosine(real embedding, filler vector) {float(np.mean(np.sum(real * synthetic, axis=1))):.3f}; "
