@@ -13,7 +13,7 @@ from billing.selectors import plan_get_for_user
 from channels_app import selectors
 from channels_app.forms import CaptionUploadForm, ChannelAddForm, ProfileForm, UploadsCollectionForm
 from channels_app.services import channels as services
-from channels_app.services.ingest import UploadError, video_upload_captions
+from channels_app.services.ingest import UploadError, UploadLimitReached, video_upload_captions
 
 
 def _list_context(request: HttpRequest, **extra) -> dict:
@@ -126,6 +126,7 @@ def video_retry(request: HttpRequest, pk: int, video_pk: int) -> HttpResponse:
 def video_upload(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get_for_owner(user=request.user, pk=pk)
     form = CaptionUploadForm(request.POST, request.FILES, channel=channel)
+    status, upgrade, retry_after_s = 400, False, None
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -138,10 +139,21 @@ def video_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except UploadError as exc:
             form.add_error("file", str(exc))
+            status = exc.status_code
+            upgrade = isinstance(exc, UploadLimitReached)
+            retry_after_s = getattr(exc, "retry_after_s", None)
         else:
             messages.success(request, f"{upload.name} uploaded; it is being processed.")
             return redirect(channel)
-    return render(request, "channels_app/channel_detail.html", _detail_context(request, channel, upload_form=form), status=400)
+    response = render(
+        request,
+        "channels_app/channel_detail.html",
+        _detail_context(request, channel, upload_form=form, upload_upgrade=upgrade),
+        status=status,
+    )
+    if retry_after_s:
+        response["Retry-After"] = str(retry_after_s)
+    return response
 
 
 @login_required
