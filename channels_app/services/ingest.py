@@ -12,6 +12,7 @@ import codecs
 import datetime as dt
 import functools
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -22,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from billing.selectors import plan_get_for_user
@@ -458,18 +460,19 @@ class CaptionUpload:
 
 
 def _upload_check(upload: CaptionUpload) -> None:
-    """Refuse what can be refused without parsing: O(1) in the file's size."""
+    """Refuse what can be refused without parsing. Each check looks at the head of the file only
+    (isspace stops at the first other byte), so a 5 MB file costs what a small one does."""
     name = upload.filename or "The file"
-    if not upload.data or not upload.data[:_SNIFF_BYTES].strip():
+    if not upload.data or upload.data.isspace():
         raise UploadError(f"{name} is empty.")
     if len(upload.data) > settings.CAPTION_UPLOAD_MAX_BYTES:
-        raise UploadError(f"{name} is larger than {settings.CAPTION_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+        raise UploadError(f"{name} is larger than {filesizeformat(settings.CAPTION_UPLOAD_MAX_BYTES)}.")
     extension = _upload_extension(upload.filename)
     if extension and extension not in UPLOAD_EXTENSIONS:
         raise UploadError(
-            f"{name} is not a caption or transcript file: upload "
-            + ", ".join(f".{ext}" for ext in UPLOAD_EXTENSIONS)
-            + " (plain text works too)."
+            f"{name} is not a caption or transcript file: upload a "
+            + ", ".join(f".{ext}" for ext in UPLOAD_EXTENSIONS[:-1])
+            + f" or .{UPLOAD_EXTENSIONS[-1]} file."
         )
     head = upload.data[:_SNIFF_BYTES]
     # Text has no NUL bytes, except UTF-16, which parse_captions reads when it has a byte-order mark.
@@ -599,9 +602,11 @@ def _upload_store(*, channel: Channel, upload: CaptionUpload) -> int:
         title = (upload.title or stem).strip()[:300] or "Untitled transcript"
         video = Video.objects.create(channel=channel, title=title, status=Video.Status.QUEUED)
     old_file = video.caption_file.name if video.caption_file else ""
-    # The original name is kept as the file's base name: the parser quotes it in its reasons.
+    # The original name is kept as the file's base name (the parser quotes it in its reasons), in
+    # a folder of its own so that storage never has to rename it to avoid a clash.
     original = PurePosixPath(upload.filename or "").name[-150:] or "transcript.txt"
-    video.caption_file.save(f"{channel.pk}-upload-{video.pk}/{original}", ContentFile(upload.data), save=False)
+    folder = f"{channel.pk}-upload-{video.pk}-{secrets.token_hex(4)}"
+    video.caption_file.save(f"{folder}/{original}", ContentFile(upload.data), save=False)
     Video.objects.filter(pk=video.pk).update(
         caption_file=video.caption_file.name,
         captions_source=Video.CaptionSource.UPLOAD,

@@ -108,8 +108,17 @@ def test_it_refuses_what_a_cheap_look_rules_out_and_stores_nothing(collection, f
 
 def test_it_refuses_a_file_over_the_size_limit(collection, settings):
     settings.CAPTION_UPLOAD_MAX_BYTES = 1024
-    with pytest.raises(ingest.UploadError, match="larger than"):
+    with pytest.raises(ingest.UploadError, match="long.txt is larger than 1.0.KB"):
         ingest.video_upload_captions(channel=collection, filename="long.txt", data=b"word " * 300)
+    assert not collection.videos.exists()
+
+
+def test_the_upload_form_refuses_a_file_over_the_size_limit_before_the_service(alice_client, collection, settings):
+    settings.CAPTION_UPLOAD_MAX_BYTES = 1024
+    response = alice_client.post(
+        reverse("channels:upload", args=[collection.pk]), {"file": SimpleUploadedFile("long.txt", b"word " * 300)}
+    )
+    assert response.status_code == 400 and "The file is larger than 1.0\xa0KB." in response.content.decode()
     assert not collection.videos.exists()
 
 
@@ -158,6 +167,20 @@ def test_new_captions_for_an_existing_video_fit_a_full_channel(collection, two_v
 
     assert replaced.pk == first.pk and replaced.caption_file.name.endswith("/ep1-fixed.srt")
     assert collection.videos.count() == 2
+
+
+def test_new_captions_under_the_same_name_keep_the_name_and_drop_the_old_file(
+    collection, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    first = ingest.video_upload_captions(channel=collection, filename="ep1.srt", data=SRT)
+    old_name = first.caption_file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        again = ingest.video_upload_captions(channel=collection, filename="ep1.srt", data=SRT + b"\n", video=first)
+
+    assert again.caption_file.name != old_name and again.caption_file.name.endswith("/ep1.srt")
+    assert default_storage.exists(again.caption_file.name) and not default_storage.exists(old_name)
 
 
 def test_several_files_that_do_not_all_fit_are_refused_together(collection, two_video_plan):
