@@ -13,7 +13,7 @@ from billing.selectors import plan_get_for_user
 from channels_app import selectors
 from channels_app.forms import CaptionUploadForm, ChannelAddForm, ProfileForm, UploadsCollectionForm
 from channels_app.services import channels as services
-from channels_app.services.ingest import UploadError, UploadLimitReached, video_upload_captions
+from channels_app.services.ingest import UploadError, video_upload_captions
 
 
 def _list_context(request: HttpRequest, **extra) -> dict:
@@ -140,8 +140,7 @@ def video_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except UploadError as exc:
             form.add_error("file", str(exc))
             status = exc.status_code
-            upgrade = isinstance(exc, UploadLimitReached)
-            retry_after_s = getattr(exc, "retry_after_s", None)
+            upgrade, retry_after_s = exc.upgrade, exc.retry_after_s
         else:
             messages.success(request, f"{upload.name} uploaded; it is being processed.")
             return redirect(channel)

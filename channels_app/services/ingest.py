@@ -12,6 +12,7 @@ import codecs
 import datetime as dt
 import functools
 import logging
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -424,6 +425,8 @@ class UploadError(ValueError):
     """An uploaded file that cannot be used; nothing was stored. str() is shown to the creator."""
 
     status_code = 400
+    upgrade = False  # a bigger plan would let it in: show the way to upgrade
+    retry_after_s: int | None = None
 
 
 class UploadLimitReached(UploadError):
@@ -439,7 +442,7 @@ class UploadRateLimited(UploadError):
 
     def __init__(self, message: str, *, retry_after_s: int):
         super().__init__(message)
-        self.retry_after_s = retry_after_s
+        self.retry_after_s = retry_after_s  # seconds until the hour's allowance starts again
 
 
 class UploadsUnavailable(UploadError):
@@ -499,13 +502,13 @@ def _upload_cap_check(*, channel: Channel, adding: int) -> None:
     used = Video.objects.filter(channel=channel).exclude(status=Video.Status.SKIPPED).count()
     if used + adding > cap:
         room = max(cap - used, 0)
-        detail = (
-            f"it has {used}" if room == 0 else f"it has {used}, so {room} more fit and you sent {adding}"
-        )
-        raise UploadLimitReached(
-            f"Your {plan.name} plan allows {cap} videos per channel and {channel.display_name} is full ({detail}). "
-            "Upgrade your plan to add more."
-        )
+        allows = f"Your {plan.name} plan allows {cap} videos per channel"
+        if room == 0:
+            said = f"{allows} and {channel.display_name} has {used}."
+        else:
+            fits = "fits" if room == 1 else "fit"
+            said = f"{allows}: {channel.display_name} has {used}, so {room} more {fits} and you sent {adding}."
+        raise UploadLimitReached(f"{said} Upgrade your plan to add more.")
 
 
 @functools.cache
@@ -545,12 +548,13 @@ def upload_allowance_take(*, user_id: int, amount: int) -> str:
         raise UploadsUnavailable("Uploads are unavailable for a moment. Please try again in a minute.") from exc
     if not allowed:
         next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-        wait_s = max(int((next_hour - now).total_seconds()), 1)
+        wait_s = max(math.ceil((next_hour - now).total_seconds()), 1)
+        minutes = math.ceil(wait_s / 60)
         left = max(limit - int(used), 0)
         raise UploadRateLimited(
-            f"You can upload {limit} files per hour"
+            f"You can upload {limit} {'file' if limit == 1 else 'files'} per hour"
             + (f" and have {left} left" if left else " and have used them all")
-            + f". Try again in {max(wait_s // 60, 1)} minutes.",
+            + f". Try again in {minutes} {'minute' if minutes == 1 else 'minutes'}.",
             retry_after_s=wait_s,
         )
     return key
@@ -596,8 +600,10 @@ def videos_upload_captions(*, channel: Channel, uploads: Sequence[CaptionUpload]
 
 def _upload_store(*, channel: Channel, upload: CaptionUpload) -> int:
     """Keep the raw file with the video, queued for the ingest job. Precondition: in a transaction."""
-    video = upload.video
-    if video is None:
+    if upload.video is not None:
+        # Fresh and held: the caption file it had is the one to delete once the new one is in.
+        video = Video.objects.select_for_update().get(pk=upload.video.pk, channel=channel)
+    else:
         stem = upload.filename.rsplit(".", 1)[0] if "." in upload.filename else upload.filename
         title = (upload.title or stem).strip()[:300] or "Untitled transcript"
         video = Video.objects.create(channel=channel, title=title, status=Video.Status.QUEUED)

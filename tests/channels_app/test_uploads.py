@@ -145,7 +145,7 @@ def test_uploads_count_toward_the_plans_video_cap(collection, two_video_plan):
         ingest.video_upload_captions(channel=collection, filename="ep3.srt", data=SRT)
 
     assert str(error.value) == (
-        "Your Tiny plan allows 2 videos per channel and My podcast is full (it has 2). Upgrade your plan to add more."
+        "Your Tiny plan allows 2 videos per channel and My podcast has 2. Upgrade your plan to add more."
     )
     assert collection.videos.count() == 2
 
@@ -187,7 +187,7 @@ def test_several_files_that_do_not_all_fit_are_refused_together(collection, two_
     ingest.video_upload_captions(channel=collection, filename="ep1.srt", data=SRT)
     uploads = [ingest.CaptionUpload(filename=f"ep{n}.srt", data=SRT) for n in (2, 3)]
 
-    with pytest.raises(ingest.UploadLimitReached, match=r"it has 1, so 1 more fit and you sent 2"):
+    with pytest.raises(ingest.UploadLimitReached, match=r"per channel: My podcast has 1, so 1 more fits and you sent 2\."):
         ingest.videos_upload_captions(channel=collection, uploads=uploads)
 
     assert collection.videos.count() == 1
@@ -343,7 +343,7 @@ def test_the_upload_view_answers_429_with_retry_after_over_the_allowance(alice_c
 
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 3600
-    assert "You can upload 1 files per hour and have used them all." in response.content.decode()
+    assert "You can upload 1 file per hour and have used them all. Try again in " in response.content.decode()
     assert collection.videos.count() == 1
 
 
