@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from channels_app.models import Video
 from channels_app.services.youtube_urls import InvalidYouTubeUrl, parse_youtube_url
@@ -47,9 +48,7 @@ class CaptionUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.CAPTION_UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is larger than {settings.CAPTION_UPLOAD_MAX_BYTES // (1024 * 1024)} MB."
-            )
+            raise forms.ValidationError(f"The file is larger than {filesizeformat(settings.CAPTION_UPLOAD_MAX_BYTES)}.")
         return upload
 
 

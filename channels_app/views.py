@@ -126,6 +126,7 @@ def video_retry(request: HttpRequest, pk: int, video_pk: int) -> HttpResponse:
 def video_upload(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get_for_owner(user=request.user, pk=pk)
     form = CaptionUploadForm(request.POST, request.FILES, channel=channel)
+    status, upgrade, retry_after_s = 400, False, None
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -138,10 +139,20 @@ def video_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except UploadError as exc:
             form.add_error("file", str(exc))
+            status = exc.status_code
+            upgrade, retry_after_s = exc.upgrade, exc.retry_after_s
         else:
             messages.success(request, f"{upload.name} uploaded; it is being processed.")
             return redirect(channel)
-    return render(request, "channels_app/channel_detail.html", _detail_context(request, channel, upload_form=form), status=400)
+    response = render(
+        request,
+        "channels_app/channel_detail.html",
+        _detail_context(request, channel, upload_form=form, upload_upgrade=upgrade),
+        status=status,
+    )
+    if retry_after_s:
+        response["Retry-After"] = str(retry_after_s)
+    return response
 
 
 @login_required

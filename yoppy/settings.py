@@ -356,6 +356,9 @@ INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
 CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Caption/transcript files one creator may upload per clock hour (each is parsed and embedded by
+# the ingest worker, so one creator's burst cannot keep everyone else's videos waiting).
+UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 60, minimum=1)
 
 # --------------------------------------------------------------------------------------------
 # Chat

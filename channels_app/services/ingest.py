@@ -8,15 +8,23 @@ or the new ones, never half of each, and never duplicates.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import functools
 import logging
+import math
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
+import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from billing.selectors import plan_get_for_user
@@ -211,7 +219,10 @@ def video_ingest(*, video: Video, client: YouTubeClient | None = None) -> Ingest
     """Process one claimed video end to end and record its outcome; never raises for bad input."""
     try:
         data = _caption_bytes(video=video, client=client)
-        segments = parse_captions(data, fmt=video.captions_format or None, filename=video.caption_file.name)
+        # The base name only: an uploaded file keeps its original name there (see _upload_store).
+        segments = parse_captions(
+            data, fmt=video.captions_format or None, filename=PurePosixPath(video.caption_file.name).name
+        )
         count = video_store_chunks(video=video, segments=segments)
         result = IngestResult(Video.Status.READY, chunks=count)
     except _NoCaptions:
@@ -398,45 +409,230 @@ def channel_notify_owner(*, channel: Channel) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Uploaded caption and transcript files
+#
+# The web request only checks what is cheap (size, type, a look at the first bytes), the plan's
+# video cap and the owner's hourly allowance, stores the raw file and queues the video. Parsing,
+# chunking and embedding happen in the ingest job (video_ingest), where a file that cannot be
+# read ends the video as failed with the parser's reason. A 5 MB file parsed in the request held
+# it for 5 s.
+
+UPLOAD_EXTENSIONS = ("vtt", "srt", "json3", "json", "txt")
+# Enough of the file to tell text from a binary document without reading all of it.
+_SNIFF_BYTES = 20_000
 
 
 class UploadError(ValueError):
-    """An uploaded file that cannot be used; nothing was stored."""
+    """An uploaded file that cannot be used; nothing was stored. str() is shown to the creator."""
+
+    status_code = 400
+    upgrade = False  # a bigger plan would let it in: show the way to upgrade
+    retry_after_s: int | None = None
+
+
+class UploadLimitReached(UploadError):
+    """The channel has as many videos as the owner's plan allows; the creator can upgrade."""
+
+    upgrade = True
+
+
+class UploadRateLimited(UploadError):
+    """The owner sent more files this hour than UPLOADS_PER_HOUR allows."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s  # seconds until the hour's allowance starts again
+
+
+class UploadsUnavailable(UploadError):
+    """The allowance cannot be checked (Redis is down): refuse now rather than accept blindly."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class CaptionUpload:
+    """One file of an upload request: a new video titled ``title`` (else from the file name), or
+    new captions for ``video``."""
+
+    filename: str
+    data: bytes
+    title: str = ""
+    video: Video | None = None
+
+
+def _upload_check(upload: CaptionUpload) -> None:
+    """Refuse what can be refused without parsing. Each check looks at the head of the file only
+    (isspace stops at the first other byte), so a 5 MB file costs what a small one does."""
+    name = upload.filename or "The file"
+    if not upload.data or upload.data.isspace():
+        raise UploadError(f"{name} is empty.")
+    if len(upload.data) > settings.CAPTION_UPLOAD_MAX_BYTES:
+        raise UploadError(f"{name} is larger than {filesizeformat(settings.CAPTION_UPLOAD_MAX_BYTES)}.")
+    extension = _upload_extension(upload.filename)
+    if extension and extension not in UPLOAD_EXTENSIONS:
+        raise UploadError(
+            f"{name} is not a caption or transcript file: upload a "
+            + ", ".join(f".{ext}" for ext in UPLOAD_EXTENSIONS[:-1])
+            + f" or .{UPLOAD_EXTENSIONS[-1]} file."
+        )
+    head = upload.data[:_SNIFF_BYTES]
+    # Text has no NUL bytes, except UTF-16, which parse_captions reads when it has a byte-order mark.
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UploadError(f"{name} looks like binary data (a document or a video?), not captions or a transcript.")
+
+
+def _upload_extension(filename: str) -> str:
+    return PurePosixPath(filename or "").suffix.lower().lstrip(".")
+
+
+def _upload_cap_check(*, channel: Channel, adding: int) -> None:
+    """The plan's cap on videos per channel counts uploads as it counts YouTube videos.
+
+    Precondition: inside a transaction holding the channel row, so two uploads at once cannot
+    both take the last slot (the second waits for the first to commit, then counts its video).
+    """
+    if adding == 0:
+        return
+    plan = plan_get_for_user(user=channel.owner)
+    cap = plan.max_videos_per_channel
+    # Skipped videos (Shorts, upcoming streams) are not ingested, so they do not count; the
+    # YouTube listing counts the same way (list_videos' limit is on ingestible videos).
+    used = Video.objects.filter(channel=channel).exclude(status=Video.Status.SKIPPED).count()
+    if used + adding > cap:
+        room = max(cap - used, 0)
+        allows = f"Your {plan.name} plan allows {cap} videos per channel"
+        if room == 0:
+            said = f"{allows} and {channel.display_name} has {used}."
+        else:
+            fits = "fits" if room == 1 else "fit"
+            said = f"{allows}: {channel.display_name} has {used}, so {room} more {fits} and you sent {adding}."
+        raise UploadLimitReached(f"{said} Upgrade your plan to add more.")
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    """One client (and connection pool) per process and URL."""
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+# Check and take in one step, so concurrent requests never take more than the allowance between
+# them, and a refused request takes nothing (a plain INCR would have to be given back).
+_ALLOWANCE_TAKE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+if used + amount > tonumber(ARGV[2]) then
+  return {0, used}
+end
+used = redis.call('INCRBY', KEYS[1], amount)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, used}
+"""
+
+
+def _upload_allowance_key(*, user_id: int, now: dt.datetime) -> str:
+    return f"yoppy:uploads:{now:%Y%m%d%H}:user:{user_id}"
+
+
+def upload_allowance_take(*, user_id: int, amount: int) -> str:
+    """Take ``amount`` files from the user's allowance for this clock hour, or raise
+    UploadRateLimited (nothing taken). Returns the key to give them back with."""
+    now = timezone.now()
+    key = _upload_allowance_key(user_id=user_id, now=now)
+    limit = settings.UPLOADS_PER_HOUR
+    try:
+        allowed, used = _redis(settings.REDIS_URL).eval(_ALLOWANCE_TAKE, 1, key, amount, limit, 2 * 3600)
+    except redis.RedisError as exc:
+        logger.warning("upload allowance unavailable: %s", exc)
+        raise UploadsUnavailable("Uploads are unavailable for a moment. Please try again in a minute.") from exc
+    if not allowed:
+        next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        wait_s = max(math.ceil((next_hour - now).total_seconds()), 1)
+        minutes = math.ceil(wait_s / 60)
+        left = max(limit - int(used), 0)
+        raise UploadRateLimited(
+            f"You can upload {limit} {'file' if limit == 1 else 'files'} per hour"
+            + (f" and have {left} left" if left else " and have used them all")
+            + f". Try again in {minutes} {'minute' if minutes == 1 else 'minutes'}.",
+            retry_after_s=wait_s,
+        )
+    return key
+
+
+def _upload_allowance_give_back(*, key: str, amount: int) -> None:
+    try:
+        _redis(settings.REDIS_URL).decrby(key, amount)
+    except redis.RedisError:
+        logger.warning("could not give back %d upload(s) on %s", amount, key)
+
+
+def videos_upload_captions(*, channel: Channel, uploads: Sequence[CaptionUpload]) -> list[Video]:
+    """Store uploaded caption/transcript files and queue them: each as a new standalone video of
+    ``channel`` or as new captions for an existing one. All or nothing: one refused file stores none.
+
+    Raises UploadError (or a subclass: cap reached, over the hourly allowance, allowance
+    unavailable). Each file's parsing happens in the ingest job, which marks the video failed with
+    the reason when the file cannot be read.
+    """
+    if not uploads:
+        raise UploadError("Choose a file to upload.")
+    for upload in uploads:
+        if upload.video is not None and upload.video.channel_id != channel.pk:
+            raise UploadError("That video is not part of this channel.")
+        _upload_check(upload)
+    key = None
+    try:
+        with transaction.atomic():
+            # The channel row lock serialises uploads to one channel: see _upload_cap_check.
+            channel = Channel.objects.select_for_update().select_related("owner").get(pk=channel.pk)
+            _upload_cap_check(channel=channel, adding=sum(1 for upload in uploads if upload.video is None))
+            key = upload_allowance_take(user_id=channel.owner_id, amount=len(uploads))
+            video_ids = [_upload_store(channel=channel, upload=upload) for upload in uploads]
+            Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.PROCESSING, status_reason="")
+    except Exception:
+        if key is not None:
+            _upload_allowance_give_back(key=key, amount=len(uploads))
+        raise
+    videos = Video.objects.in_bulk(video_ids)
+    return [videos[pk] for pk in video_ids]
+
+
+def _upload_store(*, channel: Channel, upload: CaptionUpload) -> int:
+    """Keep the raw file with the video, queued for the ingest job. Precondition: in a transaction."""
+    if upload.video is not None:
+        # Fresh and held: the caption file it had is the one to delete once the new one is in.
+        video = Video.objects.select_for_update().get(pk=upload.video.pk, channel=channel)
+    else:
+        stem = upload.filename.rsplit(".", 1)[0] if "." in upload.filename else upload.filename
+        title = (upload.title or stem).strip()[:300] or "Untitled transcript"
+        video = Video.objects.create(channel=channel, title=title, status=Video.Status.QUEUED)
+    old_file = video.caption_file.name if video.caption_file else ""
+    # The original name is kept as the file's base name (the parser quotes it in its reasons), in
+    # a folder of its own so that storage never has to rename it to avoid a clash.
+    original = PurePosixPath(upload.filename or "").name[-150:] or "transcript.txt"
+    folder = f"{channel.pk}-upload-{video.pk}-{secrets.token_hex(4)}"
+    video.caption_file.save(f"{folder}/{original}", ContentFile(upload.data), save=False)
+    Video.objects.filter(pk=video.pk).update(
+        caption_file=video.caption_file.name,
+        captions_source=Video.CaptionSource.UPLOAD,
+        captions_format="",  # detected from the content by the job, as parse_captions does
+        status=Video.Status.QUEUED,
+        reason="",
+        attempts=0,
+        heartbeat_at=None,
+    )
+    jobs.enqueue_video_ingest(video.pk)
+    if old_file and old_file != video.caption_file.name:
+        storage = video.caption_file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
+    return video.pk
 
 
 def video_upload_captions(
     *, channel: Channel, filename: str, data: bytes, title: str = "", video: Video | None = None
 ) -> Video:
-    """Add an uploaded caption/transcript file: to an existing video (replacing its captions) or
-    as a new standalone video of ``channel``. Validated before anything is written."""
-    if not data:
-        raise UploadError("The file is empty.")
-    if len(data) > settings.CAPTION_UPLOAD_MAX_BYTES:
-        raise UploadError(f"The file is larger than {settings.CAPTION_UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
-    try:
-        segments = parse_captions(data, filename=filename)
-    except CaptionParseError as exc:
-        raise UploadError(str(exc)) from exc
-    if not segments:
-        raise UploadError("The file contains no text.")
-    extension = (filename.rsplit(".", 1)[-1] if "." in filename else "txt").lower()[:8]
-    with transaction.atomic():
-        if video is None:
-            title = (title or filename.rsplit(".", 1)[0]).strip()[:300] or "Untitled transcript"
-            video = Video.objects.create(channel=channel, title=title, status=Video.Status.QUEUED)
-        else:
-            Video.objects.filter(pk=video.pk).update(status=Video.Status.QUEUED, reason="", attempts=0)
-        old_file = video.caption_file.name if video.caption_file else ""
-        video.caption_file.save(f"{channel.pk}-upload-{video.pk}.{extension}", ContentFile(data), save=False)
-        Video.objects.filter(pk=video.pk).update(
-            caption_file=video.caption_file.name,
-            captions_source=Video.CaptionSource.UPLOAD,
-            captions_format="",
-            status=Video.Status.QUEUED,
-        )
-        Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.PROCESSING)
-        jobs.enqueue_video_ingest(video.pk)
-        if old_file and old_file != video.caption_file.name:
-            transaction.on_commit(lambda: video.caption_file.storage.delete(old_file))
-    video.refresh_from_db()
-    return video
+    """One file: see videos_upload_captions."""
+    return videos_upload_captions(
+        channel=channel, uploads=[CaptionUpload(filename=filename, data=data, title=title, video=video)]
+    )[0]

@@ -246,7 +246,9 @@ def test_an_uploaded_transcript_becomes_a_video_of_the_channel(alice):
     [
         ("empty.vtt", b"", "empty"),
         ("junk.srt", bytes(range(256)) * 4, ""),
-        ("novtt.vtt", b"WEBVTT\n\n", ""),
+        # A file that only parsing can reject (a VTT without cues) is accepted and fails in the
+        # ingest job: tests/channels_app/test_uploads.py.
+        ("slides.docx", b"PK\x03\x04\x14\x00\x06\x00", "not a caption"),
     ],
 )
 def test_a_bad_upload_gets_a_clear_error_and_leaves_nothing_behind(alice, filename, data, message):
