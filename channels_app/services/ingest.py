@@ -122,32 +122,50 @@ def _videos_record(*, channel: Channel, listings: list[VideoListing]) -> int:
     Precondition: inside a transaction holding the channel row.
     """
     known = {video.youtube_id: video for video in channel.videos.all()}
-    new = [listing for listing in listings if listing.youtube_id not in known]
-    # A video skipped earlier (upcoming, live at the time) that is now ingestible gets its turn.
-    revived = [
-        known[listing.youtube_id]
-        for listing in listings
-        if listing.youtube_id in known
-        and known[listing.youtube_id].status == Video.Status.SKIPPED
-        and not listing.skip_reason
-    ]
-    for video in revived:
-        Video.objects.filter(pk=video.pk).update(status=Video.Status.QUEUED, reason="")
-        video.status = Video.Status.QUEUED
-    rows = [
-        Video(
-            channel=channel,
-            youtube_id=listing.youtube_id,
-            title=(listing.title or listing.youtube_id)[:300],
-            description=listing.description or "",
-            published_at=listing.published_at,
-            duration_s=listing.duration_s,
-            thumbnail_url=(listing.thumbnail_url or "")[:1000],
-            status=Video.Status.SKIPPED if listing.skip_reason else Video.Status.QUEUED,
-            reason=listing.skip_reason[:500],
+    # The plan's cap counts every video the channel already ingests (uploads included, as
+    # _upload_cap_check does): a listing is capped on its own, but a sync adds to what is there,
+    # so without this repeated syncs would grow a channel past its plan.
+    plan = plan_get_for_user(user=channel.owner)
+    room = max(plan.max_videos_per_channel - sum(v.status != Video.Status.SKIPPED for v in known.values()), 0)
+    over_cap = (
+        f"Over your {plan.name} plan's {plan.max_videos_per_channel} videos per channel; "
+        "upgrade your plan to add it."
+    )
+
+    def takes_slot() -> bool:
+        nonlocal room
+        if room == 0:
+            return False
+        room -= 1
+        return True
+
+    revived: list[Video] = []
+    rows: list[Video] = []
+    # Listings come newest first, so the newest videos get the free slots.
+    for listing in listings:
+        video = known.get(listing.youtube_id)
+        if video is not None:
+            # A video skipped earlier (upcoming, live at the time, over the cap) that is now
+            # ingestible gets its turn when a slot is free.
+            if video.status == Video.Status.SKIPPED and not listing.skip_reason and takes_slot():
+                Video.objects.filter(pk=video.pk).update(status=Video.Status.QUEUED, reason="")
+                video.status = Video.Status.QUEUED
+                revived.append(video)
+            continue
+        reason = listing.skip_reason or ("" if takes_slot() else over_cap)
+        rows.append(
+            Video(
+                channel=channel,
+                youtube_id=listing.youtube_id,
+                title=(listing.title or listing.youtube_id)[:300],
+                description=listing.description or "",
+                published_at=listing.published_at,
+                duration_s=listing.duration_s,
+                thumbnail_url=(listing.thumbnail_url or "")[:1000],
+                status=Video.Status.SKIPPED if reason else Video.Status.QUEUED,
+                reason=reason[:500],
+            )
         )
-        for listing in new
-    ]
     created = Video.objects.bulk_create(rows)
     queued = revived + [video for video in created if video.status == Video.Status.QUEUED]
     for video in queued:

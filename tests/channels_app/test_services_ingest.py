@@ -7,6 +7,8 @@ import django_rq
 import pytest
 from django.core import mail
 
+from billing.models import Plan
+from billing.services import user_plan_change
 from channels_app.models import Channel, Chunk, Video
 from channels_app.services import channels as channel_services
 from channels_app.services import ingest
@@ -307,3 +309,28 @@ def test_a_sync_picks_up_a_video_that_was_upcoming_and_has_since_premiered(chann
 
     assert ingest.channel_sync(channel=channel, client=recorded) == 1
     assert channel.videos.get(youtube_id="AAAAAAAAAA4").status == Video.Status.QUEUED
+
+
+def test_syncs_never_grow_a_channel_past_its_plans_video_cap(alice, channel, recorded):
+    user_plan_change(user=alice, plan=Plan.objects.create(slug="two-videos", name="Tiny", max_videos_per_channel=2))
+    ingest.channel_process(channel=channel, client=recorded)
+    assert channel.videos.exclude(status=Video.Status.SKIPPED).count() == 2
+    entries = recorded.infos["https://www.youtube.com/@recorded/videos"]["entries"]
+    entries.insert(0, flat_entry("AAAAAAAAAA9", "Brand new", 800))
+    channel.refresh_from_db()
+
+    assert ingest.channel_sync(channel=channel, client=recorded) == 0
+    newest = channel.videos.get(youtube_id="AAAAAAAAAA9")
+    assert newest.status == Video.Status.SKIPPED and "2 videos per channel" in newest.reason
+    assert channel.videos.exclude(status=Video.Status.SKIPPED).count() == 2
+
+
+def test_a_video_over_the_cap_gets_its_turn_once_a_slot_is_free(alice, channel, recorded):
+    user_plan_change(user=alice, plan=Plan.objects.create(slug="two-videos", name="Tiny", max_videos_per_channel=2))
+    ingest.channel_process(channel=channel, client=recorded)
+    recorded.infos["https://www.youtube.com/@recorded/videos"]["entries"].insert(0, flat_entry("AAAAAAAAAA9", "Brand new", 800))
+    ingest.channel_sync(channel=channel, client=recorded)
+    channel.videos.get(youtube_id="AAAAAAAAAA2").delete()
+
+    assert ingest.channel_sync(channel=channel, client=recorded) == 1
+    assert channel.videos.get(youtube_id="AAAAAAAAAA9").status == Video.Status.QUEUED
