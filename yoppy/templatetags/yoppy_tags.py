@@ -1,0 +1,33 @@
+"""Template helpers shared by every page."""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+# Inside <script> the HTML parser ends the element at the first "</script", whatever JSON says, so
+# a channel name holding "</script><script>..." would run. Escaping <, > and & as JSON \u escapes
+# keeps the data identical for a JSON reader and inert for the HTML parser (Django's json_script
+# does the same, but only for type="application/json").
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def json_for_script(value: object) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder).translate(_SCRIPT_ESCAPES)
+
+
+@register.simple_tag(takes_context=True)
+def json_ld(context: template.Context, value: object) -> SafeString:
+    """A schema.org JSON-LD block for search engines, safe for any text inside ``value``."""
+    request = context.get("request")
+    nonce = getattr(request, "csp_nonce", None) if request is not None else None
+    body = mark_safe(json_for_script(value))  # noqa: S308  (escaped above: no "<" can reach the HTML parser)
+    if nonce:
+        return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, body)
+    return format_html('<script type="application/ld+json">{}</script>', body)
