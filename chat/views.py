@@ -21,8 +21,8 @@ from chat import answers, selectors
 from chat.models import Message
 from chat.services import conversations as services
 from chat.services.answering import answer_events
-from yoppy.http.ids import id_from
 from yoppy.http.client_ip import client_ip
+from yoppy.http.ids import id_from
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-
 from csp.constants import NONCE, NONE, SELF
 
 from yoppy import embedded

@@ -8,10 +8,9 @@ neither can take a nonce, so under /admin/ those are allowed and nowhere else.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseBase
-
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.http import HttpRequest, HttpResponseBase
 
 _ADMIN_PREFIX = "/admin/"
 _RQ_ADMIN_PREFIX = "/admin/rq/"
