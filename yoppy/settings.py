@@ -400,6 +400,13 @@ INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
 CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
+# Request bodies (yoppy/http/body_limit.py, checked before Django reads them; 413 above): webhook
+# URLs, everything else; caption uploads get CAPTION_UPLOAD_MAX_BYTES plus the multipart envelope.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Django's own cap on a body read into memory (form fields, request.body; files excluded).
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+
 # --------------------------------------------------------------------------------------------
 # Chat
 
