@@ -7,6 +7,7 @@ piece by piece (here one that would yield 1 GB) and a ``send`` that collects the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from django.core.asgi import get_asgi_application
@@ -88,3 +89,90 @@ def test_a_body_under_the_cap_reaches_the_view(settings):
     # The view read it all and refused the (missing) signature: a 400 from billing, not a 413.
     assert sent[0]["status"] == 400
     assert body.consumed == 2 * 1024
+
+
+@pytest.fixture
+def live_uvicorn(settings):
+    """The served application (yoppy.asgi:application) under a real uvicorn process."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from yoppy.embedded import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yoppy.settings_test",
+        # Nothing to warm: a remote embedding provider is never called at start-up.
+        "EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+    }  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "yoppy.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/yoppy.css", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"uvicorn did not start: {proc.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.3)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _send_until_refused(port: int, head: bytes, pieces) -> tuple[bytes, int]:  # at most 64 MB of pieces
+    """Send ``head`` then ``pieces`` until the server answers or closes; (answer, bytes of body sent)."""
+    import socket
+
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        sock.settimeout(0.05)
+        answer = b""
+        for piece in pieces:
+            with contextlib.suppress(TimeoutError):  # nothing from the server yet
+                answer += sock.recv(65536)
+            if answer:
+                break
+            try:
+                sock.sendall(piece)
+            except OSError:
+                break  # the server closed the connection under us
+            sent += len(piece)
+        sock.settimeout(10)
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    return answer, sent
+
+
+def test_a_live_uvicorn_refuses_a_declared_gigabyte_before_the_body_is_sent(live_uvicorn):
+    head = (
+        b"POST /billing/webhooks/razorpay/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1073741824\r\n\r\n"
+    )
+    answer, sent = _send_until_refused(live_uvicorn, head, (b"x" * PIECE for _ in range(1024)))
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert sent < 4 * 1024 * 1024  # refused at once, not after a gigabyte
+
+
+def test_a_live_uvicorn_cuts_off_a_chunked_body_at_the_webhook_cap(live_uvicorn, settings):
+    head = (
+        b"POST /billing/webhooks/paypal/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"%x\r\n%s\r\n" % (PIECE, b"x" * PIECE)
+    answer, sent = _send_until_refused(live_uvicorn, head, (chunk for _ in range(1024)))
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert sent < settings.WEBHOOK_MAX_BODY_BYTES + 8 * 1024 * 1024
