@@ -136,3 +136,27 @@ def test_healthz_answers_over_plain_http_when_everything_else_is_redirected(clie
         health = client.get(reverse("healthz"))
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_the_database_down_separately_from_redis(client):
+    import psycopg
+    from django.db import connection
+
+    # The server ends this process's session, as a PostgreSQL restart would.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"], user=params["USER"], password=params["PASSWORD"],
+        dbname=params["NAME"], autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    try:
+        with override_settings(SECURE_SSL_REDIRECT=True):
+            response = client.get(reverse("healthz"))
+    finally:
+        connection.close()
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "down", "redis": "ok"}
