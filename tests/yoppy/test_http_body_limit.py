@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.asgi import get_asgi_application
@@ -51,7 +52,10 @@ def _call(path: str, receive, *, content_length: int | None) -> list[dict]:
         sent.append(message)
 
     app = BodyLimitMiddleware(get_asgi_application())
-    asyncio.run(asyncio.wait_for(app(_scope(path, content_length=content_length), receive, send), timeout=30))
+    call = app(_scope(path, content_length=content_length), receive, send)
+    # A thread of its own: after the browser tests, Playwright's event loop runs in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(call, timeout=30)).result()
     return sent
 
 
