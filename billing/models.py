@@ -249,12 +249,20 @@ class WebhookDelivery(models.Model):
         Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
     )
     payload = models.JSONField()
+    # SHA-256 of the signed raw body. Unique too: a signed body replayed under a new (unsigned)
+    # event id is the same delivery. Empty for rows from before it was recorded.
+    body_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "webhook deliveries"
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="billing_webhookdelivery_once")
+            models.UniqueConstraint(fields=["provider", "event_id"], name="billing_webhookdelivery_once"),
+            models.UniqueConstraint(
+                fields=["provider", "body_sha256"],
+                condition=~models.Q(body_sha256=""),
+                name="billing_webhookdelivery_body_once",
+            ),
         ]
 
     def __str__(self) -> str:

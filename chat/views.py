@@ -21,6 +21,8 @@ from chat import answers, selectors
 from chat.models import Message
 from chat.services import conversations as services
 from chat.services.answering import answer_events
+from yoppy.http.client_ip import client_ip
+from yoppy.http.ids import id_from
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +33,9 @@ def _session_key(request: HttpRequest, *, create: bool = False) -> str:
     return request.session.session_key or ""
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # Behind a TLS proxy the first X-Forwarded-For hop is the client; otherwise REMOTE_ADDR.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _asker(request: HttpRequest) -> services.Asker:
     user = request.user if request.user.is_authenticated else None
-    return services.Asker(user=user, session_key=_session_key(request, create=user is None), ip=_client_ip(request))
+    return services.Asker(user=user, session_key=_session_key(request, create=user is None), ip=client_ip(request))
 
 
 def _rendered(messages: list[Message]) -> list[Message]:
@@ -80,7 +73,7 @@ def channel_chat(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = None
     if "conversation" in request.GET:
         conversation = selectors.conversation_get_for_viewer(
-            user=request.user, session_key=_session_key(request), pk=int(request.GET["conversation"])
+            user=request.user, session_key=_session_key(request), pk=id_from(request.GET, "conversation")
         )
     return render(request, "chat/chat.html", _chat_context(request, channel, conversation=conversation, public=False))
 
@@ -91,19 +84,17 @@ def public_chat(request: HttpRequest, slug: str) -> HttpResponse:
     conversation = None
     if "conversation" in request.GET:
         conversation = selectors.conversation_get_for_viewer(
-            user=request.user, session_key=_session_key(request), pk=int(request.GET["conversation"])
+            user=request.user, session_key=_session_key(request), pk=id_from(request.GET, "conversation")
         )
     context = _chat_context(request, channel, conversation=conversation, public=True)
-    context["structured_data"] = json.dumps(
-        {
-            "@context": "https://schema.org",
-            "@type": "WebPage",
-            "name": f"Chat with the AI persona of {channel.display_name}",
-            "description": (channel.summary or channel.description)[:300],
-            "url": f"{settings.SITE_URL}{request.path}",
-            "about": {"@type": "Person", "name": channel.display_name},
-        }
-    )
+    context["structured_data"] = {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "name": f"Chat with the AI persona of {channel.display_name}",
+        "description": (channel.summary or channel.description)[:300],
+        "url": f"{settings.SITE_URL}{request.path}",
+        "about": {"@type": "Person", "name": channel.display_name},
+    }
     return render(request, "chat/chat.html", context)
 
 
@@ -113,7 +104,7 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = None
     if request.POST.get("conversation"):
         conversation = selectors.conversation_get_for_viewer(
-            user=request.user, session_key=_session_key(request), pk=int(request.POST["conversation"])
+            user=request.user, session_key=_session_key(request), pk=id_from(request.POST, "conversation")
         )
         if conversation.channel_id != channel.pk:
             conversation = None

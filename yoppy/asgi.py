@@ -6,7 +6,12 @@ import threading
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yoppy.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from yoppy.http.body_limit import BodyLimitMiddleware  # noqa: E402  (needs the settings above)
+
+# Oversized bodies are refused here, before Django spools them to disk (yoppy/http/body_limit.py).
+application = BodyLimitMiddleware(django_application)
 
 
 def _warm() -> None:

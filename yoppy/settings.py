@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from yoppy import embedded
 from yoppy.env import (
@@ -122,6 +123,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     *(["allauth.socialaccount.providers.google"] if GOOGLE_LOGIN_ENABLED else []),
     *(["allauth.socialaccount.providers.discord"] if DISCORD_LOGIN_ENABLED else []),
+    "csp",
     "django_htmx",
     "template_partials",
     "django_rq",
@@ -137,6 +139,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yoppy.http.csp.YoppyCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yoppy.context_processors.site",
+                "yoppy.context_processors.csp_nonce",
             ],
         },
     }
@@ -184,6 +188,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+ACCOUNT_ADAPTER = "yoppy.users.adapters.AccountAdapter"
+# Failed log-ins: per client address (10 a minute, 30 an hour, over all accounts) and per account
+# *and* address (5 in 5 minutes, yoppy/users/adapters.py), so failures from one address never
+# lock the owner out from another. allauth's own limits apply to everything else.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,30/h/ip,5/300s/key"}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "landing"
@@ -270,9 +279,43 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# /healthz answers over plain HTTP: load balancers and uptime probes speak HTTP to the app's port,
+# and a redirect would read to them as "up" (or as a failure), never as the real state.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("BEHIND_TLS_PROXY", False):
     # Only when a proxy that sets this header fronts every request; otherwise it is spoofable.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Proxies in front of the app that append to X-Forwarded-For (yoppy/http/client_ip.py): the client
+# is the address the outermost one appended. 0: no proxy, the socket's peer is the client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# allauth's rate limits read the client address through yoppy.users.adapters (the same helper);
+# its own setting is kept equal for anything in allauth that reads the header itself.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Content-Security-Policy on every response (django-csp, yoppy/http/csp.py). Scripts come only
+# from our own files (and nonce-tagged blocks); no inline handlers, no eval, no inline styles:
+# htmx's indicator style is in yoppy.css (includeIndicatorStyles off in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # Channel avatars come from YouTube's image hosts.
+        "img-src": [SELF, "https:", "data:"],
+        # The cited-moment player.
+        "frame-src": ["https://www.youtube-nocookie.com"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Error reports (the DEBUG page, admin e-mails) hide every setting whose name matches: Django's
+# default list misses connection strings (DATABASE_URL, REDIS_URL, CACHES' LOCATION, the RQ
+# queues, EMBEDDED_SERVICES), which carry passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "yoppy.http.error_reports.SecretHidingFilter"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -359,6 +402,13 @@ CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, 
 # Caption/transcript files one creator may upload per clock hour (each is parsed and embedded by
 # the ingest worker, so one creator's burst cannot keep everyone else's videos waiting).
 UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 60, minimum=1)
+
+# Request bodies (yoppy/http/body_limit.py, checked before Django reads them; 413 above): webhook
+# URLs, everything else; caption uploads get CAPTION_UPLOAD_MAX_BYTES plus the multipart envelope.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Django's own cap on a body read into memory (form fields, request.body; files excluded).
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 
 # --------------------------------------------------------------------------------------------
 # Chat

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 
 import redis
@@ -40,7 +39,7 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pages/landing.html",
-        {"plans": plans, "structured_data": json.dumps(structured_data)},
+        {"plans": plans, "structured_data": structured_data},
     )
 
 

@@ -9,7 +9,7 @@ billing services' job.
 
 from __future__ import annotations
 
-import json
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import httpx
+
+from yoppy import safejson
 
 # Currencies without a minor unit. Every currency Yoppy sells in (INR, USD) has two decimals.
 _ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "HUF", "TWD", "KRW", "VND", "CLP", "ISK"})
@@ -47,6 +49,13 @@ class WebhookEvent:
     period_end: datetime | None = None  # end of the paid cycle / next charge, when the event says
     occurred_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # SHA-256 of the signed raw body: a second de-duplication key that the sender cannot change
+    # without breaking the signature (Razorpay's event id travels in an unsigned header).
+    body_sha256: str = field(default="", compare=False)
+
+
+def body_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ class Gateway(ABC):
         """The error for a non-2xx answer: retryable on 429 and 5xx, with the provider's own code
         and description when its body says them."""
         try:
-            payload = json.loads(body)
+            payload = safejson.loads(body)
         except ValueError:
             payload = None
         code, detail = self._error_detail(payload)
@@ -165,7 +174,9 @@ def headers_lower(headers: Mapping[str, str]) -> dict[str, str]:
 def json_object(body: bytes, *, provider: str) -> dict[str, Any]:
     """The verified body as a dict. A signed body that is not a JSON object is still refused."""
     try:
-        payload = json.loads(body)
+        payload = safejson.loads(body)
+    except safejson.JSONTooDeep as exc:
+        raise WebhookVerificationError(f"{provider} webhook body is nested too deeply") from exc
     except ValueError as exc:
         raise WebhookVerificationError(f"{provider} webhook body is not valid JSON") from exc
     if not isinstance(payload, dict):

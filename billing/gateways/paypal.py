@@ -23,6 +23,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -40,6 +41,7 @@ from .base import (
     SubscriptionCheckout,
     WebhookEvent,
     WebhookVerificationError,
+    body_sha256,
     from_iso,
     headers_lower,
     json_object,
@@ -156,12 +158,13 @@ class PayPalGateway(Gateway):
         # Checked in both modes: a certificate URL off PayPal's hosts is forged by definition.
         if not cert_url_allowed(signed["paypal-cert-url"]):
             raise WebhookVerificationError("paypal webhook certificate URL is not on a PayPal host")
-        data = json_object(body, provider=self.name)
         if self.verify_mode == "api":
             self._verify_with_api(body=body, headers=signed)
         else:
             self._verify_locally(body=body, headers=signed)
-        return self._parse(data)
+        # Parsed only once PayPal's signature vouches for it: an unsigned body never reaches the
+        # JSON parser.
+        return replace(self._parse(json_object(body, provider=self.name)), body_sha256=body_sha256(body))
 
     def _verify_locally(self, *, body: bytes, headers: dict[str, str]) -> None:
         try:

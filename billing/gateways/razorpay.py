@@ -30,6 +30,7 @@ from .base import (
     SubscriptionCheckout,
     WebhookEvent,
     WebhookVerificationError,
+    body_sha256,
     from_unix,
     headers_lower,
     json_object,
@@ -131,6 +132,7 @@ class RazorpayGateway(Gateway):
             # One docs sample nests created_at inside payload; read it there too.
             occurred_at=from_unix(data.get("created_at")) or from_unix(payload.get("created_at")),
             raw=data,
+            body_sha256=body_sha256(body),
         )
 
     # --- API -------------------------------------------------------------------------------

@@ -90,9 +90,10 @@ def webhook_apply(*, event: WebhookEvent, now: datetime | None = None) -> Webhoo
                 with transaction.atomic():
                     delivery = WebhookDelivery.objects.create(
                         provider=event.provider, event_id=event.event_id, event_type=event.event_type,
-                        occurred_at=event.occurred_at, payload=event.raw,
+                        occurred_at=event.occurred_at, payload=event.raw, body_sha256=event.body_sha256,
                     )  # fmt: skip
             except IntegrityError:
+                # The same event id, or the same signed body under another id (a replay).
                 return WebhookResult(outcome="duplicate delivery", duplicate=True)
             outcome, attention, subscription = _apply(event, now=now)
             delivery.outcome = outcome[:200]

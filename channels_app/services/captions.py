@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import html
-import json
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +19,8 @@ from pathlib import PurePosixPath
 
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+from yoppy import safejson
 
 
 class CaptionParseError(ValueError):
@@ -111,7 +112,9 @@ def parse_srt(text: str) -> list[Segment]:
 def parse_json3(text: str) -> list[Segment]:
     """Parse YouTube json3: one segment per event that has text; end = start + duration."""
     try:
-        doc = json.loads(text)
+        doc = safejson.loads(text)
+    except safejson.JSONTooDeep:
+        raise CaptionParseError("This JSON is nested far too deeply to be captions.") from None
     except ValueError:
         raise CaptionParseError("This is not valid JSON.") from None
     events = doc.get("events") if isinstance(doc, dict) else None
@@ -301,7 +304,9 @@ def _sniff_format(text: str) -> str | None:
         return "xml"
     if head.startswith(("{", "[")):
         try:
-            json.loads(head)
+            safejson.loads(head)
+        except safejson.JSONTooDeep:
+            return "json3"  # JSON all the same: parse_json3 says what is wrong with it
         except ValueError:
             pass  # e.g. "[5.23 + 3.45] text" transcripts also start with "["
         else:

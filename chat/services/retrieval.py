@@ -275,7 +275,7 @@ def dense_sql(dim: int) -> str:
     dim = int(dim)
     # Only the integer dimension is formatted in.
     return (
-        f"SELECT id FROM channels_app_chunk "  # noqa: S608
+        f"SELECT id FROM channels_app_chunk "  # noqa: S608  # nosec B608  # only the integer dimension is formatted in
         f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
         f"ORDER BY (embedding::vector({dim})) <=> %s::vector({dim}) LIMIT %s"
     )
@@ -291,7 +291,7 @@ def dense_exact_sql(dim: int) -> str:
     dim = int(dim)
     # Only the integer dimension is formatted in.
     return (
-        f"SELECT id FROM channels_app_chunk "  # noqa: S608
+        f"SELECT id FROM channels_app_chunk "  # noqa: S608  # nosec B608  # only the integer dimension is formatted in
         f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
         f"ORDER BY embedding <=> %s::vector LIMIT %s"
     )
@@ -434,7 +434,7 @@ def _bm25_sql(alias: str) -> str:
     norm = f"{BM25_K1} * (1 - {BM25_B} + {BM25_B} * length({vector}) / stats.avgdl)"
     # Only module constants and a table alias are formatted in.
     return (
-        f"(SELECT coalesce(sum(t.idf * {tf} * {BM25_K1 + 1} / ({tf} + {norm})), 0) "  # noqa: S608
+        f"(SELECT coalesce(sum(t.idf * {tf} * {BM25_K1 + 1} / ({tf} + {norm})), 0) "  # noqa: S608  # nosec B608  # module constants and a table alias only
         f"FROM unnest(ts_filter(setweight({vector}, 'A', %(lexemes)s::text[]), '{{a}}')) u "
         f"JOIN terms t ON t.lexeme = u.lexeme)"
     )
@@ -488,7 +488,7 @@ def _scored_hits(
              LEFT JOIN keyword k ON k.id = c.id
              CROSS JOIN stats
         WHERE c.channel_id = ANY(%(channels)s)
-        """,  # noqa: S608
+        """,  # noqa: S608  # nosec B608  # integers, module constants and fixed fragments only; values are bound
         {
             "lexemes": [t.lexeme for t in terms],
             "idfs": [t.idf for t in terms],

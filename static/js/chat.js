@@ -109,6 +109,11 @@
     }
   });
 
+  // Empty the question box once it was sent (an inline hx-on handler would need eval under the CSP).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.id === "ask-form" && event.detail.successful) event.target.reset();
+  });
+
   document.addEventListener("DOMContentLoaded", startStreams);
   document.addEventListener("htmx:afterSettle", startStreams);
 })();

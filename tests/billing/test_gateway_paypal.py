@@ -968,3 +968,32 @@ def test_a_payout_batch_event_is_parsed_without_money(paypal_signer, event_type)
 
     assert (event.event_type, event.amount_minor) == (event_type, None)
     assert event.raw["resource"]["batch_header"]["payout_batch_id"] == "5UXD2E8A7EBQJ"
+
+
+def test_an_unverified_body_is_never_parsed_even_when_it_is_not_json(paypal_signer, attacker):
+    # Nested far past Python's recursion limit: parsed before the signature check, this raised
+    # RecursionError; now the forged signature is refused first.
+    body = b"[" * 100_000 + b"]" * 100_000
+    gateway = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem}))
+
+    with pytest.raises(WebhookVerificationError, match="does not match"):
+        gateway.verify_and_parse(body=body, headers=attacker.headers(body, cert_url=TEST_CERT_URL))
+
+
+def test_a_signed_body_nested_too_deeply_is_refused_clearly(paypal_signer):
+    body = b'{"a":' * 200 + b"1" + b"}" * 200
+    gateway = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem}))
+
+    with pytest.raises(WebhookVerificationError, match="nested too deeply"):
+        gateway.verify_and_parse(body=body, headers=paypal_signer.headers(body))
+
+
+def test_a_signed_event_carries_the_hash_of_its_body(paypal_signer):
+    import hashlib
+
+    body = event_body("BILLING.SUBSCRIPTION.ACTIVATED")
+    gateway = local_gateway(CertFetcher({TEST_CERT_URL: paypal_signer.pem}))
+
+    event = gateway.verify_and_parse(body=body, headers=paypal_signer.headers(body))
+
+    assert event.body_sha256 == hashlib.sha256(body).hexdigest()

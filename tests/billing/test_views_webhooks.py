@@ -217,3 +217,61 @@ def test_every_razorpay_docs_sample_is_acknowledged_through_the_endpoint(client)
         name for name in codes if name.startswith("refund.processed")
     }
     assert all(code in (200, 409) for code in codes.values())
+
+
+def activated_body(*, sub: str = "sub_1") -> bytes:
+    return json.dumps({
+        "entity": "event", "account_id": "acc_1", "event": "subscription.activated", "contains": ["subscription"],
+        "payload": {"subscription": {"entity": {"id": sub, "entity": "subscription", "plan_id": "plan_personal_inr",
+                                                "status": "active", "current_end": 1777000000, "notes": []}}},
+        "created_at": 1774000001,
+    }, separators=(",", ":")).encode()  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_signed_body_replayed_under_a_new_event_id_has_no_effect_and_no_second_email(
+    client, alice, django_capture_on_commit_callbacks
+):
+    import django_rq
+
+    checkout(alice)
+    queue = django_rq.get_queue("billing")
+    body = activated_body()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = razorpay_post(client, body, event_id="evt_original")
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = razorpay_post(client, body, event_id="evt_forged_new_id")
+
+    assert first.status_code == 200 and first.json() == {"status": "ok"}
+    assert replay.status_code == 200 and replay.json() == {"status": "duplicate"}
+    assert WebhookDelivery.objects.count() == 1
+    # One follow-up job (the "your subscription is active" e-mail), for the first delivery only.
+    assert [job.args for job in queue.get_jobs()] == [[WebhookDelivery.objects.get().pk]]
+
+
+@pytest.mark.django_db
+def test_two_different_signed_bodies_are_two_deliveries(client, alice):
+    checkout(alice)
+    assert razorpay_post(client, activated_body(), event_id="evt_a").json() == {"status": "ok"}
+    assert razorpay_post(client, charged_body(), event_id="evt_b").json() == {"status": "ok"}
+    assert WebhookDelivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [RAZORPAY_URL, PAYPAL_URL])
+def test_a_deeply_nested_webhook_body_is_a_clear_400_not_a_500(client, url):
+    body = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    if url == RAZORPAY_URL:
+        response = razorpay_post(client, body)
+    else:
+        response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_signed_but_deeply_nested_razorpay_body_is_refused_with_400(client):
+    body = b"[" * 5000 + b"]" * 5000
+    response = razorpay_post(client, body)
+    assert response.status_code == 400 and not WebhookDelivery.objects.exists()

@@ -436,3 +436,16 @@ def test_the_real_json3_keeps_every_spoken_word():
     reference = "".join(seg.get("utf8", "") for e in events for seg in e.get("segs", [])).split()
 
     assert words_of(parse_json3(path.read_text(encoding="utf-8"))) == reference
+
+
+@pytest.mark.parametrize("depth", [100, 900, 100_000])
+def test_a_json_file_nested_far_too_deeply_is_a_clear_caption_error_not_a_crash(depth):
+    nested = ('{"events":' + "[" * depth + "]" * depth + "}").encode()
+    for kwargs in ({}, {"fmt": "json3"}, {"filename": "captions.json3"}):
+        with pytest.raises(CaptionParseError, match="nested far too deeply"):
+            parse_captions(nested, **kwargs)
+
+
+def test_json3_at_its_real_depth_still_parses():
+    doc = {"events": [{"tStartMs": 0, "dDurationMs": 1500, "segs": [{"utf8": "Hello there"}]}]}
+    assert [s.text for s in parse_json3(json.dumps(doc))] == ["Hello there"]

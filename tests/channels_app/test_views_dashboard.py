@@ -152,3 +152,11 @@ def test_another_creator_cannot_retry_alices_video(client, charlie, alice_channe
 def test_anonymous_visitors_are_sent_to_log_in(client, alice_channel):
     response = client.get(alice_channel.get_absolute_url())
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_deeply_nested_json_upload_is_refused_with_a_message_not_a_500(alice_client, alice):
+    collection = ChannelFactory(owner=alice, kind=Channel.Kind.UPLOADS, status=Channel.Status.READY)
+    upload = SimpleUploadedFile("ep1.json3", b'{"events":' + b"[" * 50_000 + b"]" * 50_000 + b"}", content_type="application/json")
+    response = alice_client.post(reverse("channels:upload", args=[collection.pk]), {"file": upload})
+    assert response.status_code == 400 and not collection.videos.exists()
+    assert "nested far too deeply" in response.content.decode()

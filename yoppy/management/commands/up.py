@@ -83,7 +83,7 @@ class Command(BaseCommand):
             for name, cmd in commands.items()
         }
 
-        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104  # nosec B104  # a comparison for the printed URL, not a bind
         url = f"http://{shown_host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nYoppy is up: {url}"))
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
