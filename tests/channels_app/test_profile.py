@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -249,14 +248,15 @@ def test_empty_input_gives_an_honest_profile():
     assert "too little transcript text" in profile.summary
 
 
-def test_local_profile_of_300_passages_takes_under_two_seconds():
+def test_a_local_profile_of_300_passages_takes_its_topics_from_them_and_the_titles():
+    # Its speed (300 passages in under 2 s) is measured by bench/profile.py, not asserted here.
     words = " ".join(COOKING + MATHS).split()
     passages = [" ".join((words[(i * 37) % len(words) :] + words)[:200]) for i in range(300)]
 
-    started = time.perf_counter()
-    profile_build_local(channel_title="Mixed", video_titles=COOKING_VIDEOS, passages=passages)
+    profile = profile_build_local(channel_title="Mixed", video_titles=COOKING_VIDEOS, passages=passages)
 
-    assert time.perf_counter() - started < 2.0
+    assert {"pasta", "garlic"} <= set(profile.topics)
+    assert "garlic" in profile.summary
 
 
 # --- sampling ----------------------------------------------------------------------------------------
@@ -385,17 +385,15 @@ def test_style_prompt_skips_values_a_creator_edited_into_the_wrong_type():
 
 
 @needs_realdata
-def test_booklab_auto_captions_give_book_topics_fast():
+def test_booklab_auto_captions_give_book_topics():
     passages = []
     for name in ("booklab_80_20_principle.z45v0xRS2KA.en.vtt", "booklab_rational_optimist.i254iwWgEUc.en.vtt"):
         segments = parse_captions((AUTO_VTT / name).read_bytes(), filename=name)
         words = " ".join(segment.text for segment in segments).split()
         passages += [" ".join(words[i : i + 200]) for i in range(0, len(words), 200)]
 
-    started = time.perf_counter()
     profile = profile_build_local(channel_title="The Book Lab", video_titles=[], passages=passages)
 
-    assert time.perf_counter() - started < 5.0
     assert {"book", "reading"} & set(profile.topics)
     assert any("principle" in topic or "optimist" in topic for topic in profile.topics)
     assert any("book recommendations" in phrase for phrase in profile.style["catchphrases"])
