@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import django_rq
+import redis
 from croniter import croniter
 from django.utils import timezone
 
@@ -36,7 +37,10 @@ class Recurring:
 SCHEDULE: list[Recurring] = [
     Recurring("sessions-clear", "17 3 * * *", "yoppy.tasks.sessions_clear"),
     Recurring("channels-sync-daily", "0 4 * * *", "channels_app.tasks.channel_sync_all", queue="ingest"),
-    Recurring("videos-requeue-stale", "*/2 * * * *", "channels_app.tasks.video_requeue_stale", queue="ingest"),
+    # Stale videos, lost enqueues, channels left "processing" (also run at every worker start).
+    Recurring("ingest-sweep", "* * * * *", "channels_app.tasks.ingest_sweep", queue="ingest"),
+    # Answers left "streaming" by a lost stream: failed, question given back.
+    Recurring("answers-sweep", "* * * * *", "chat.tasks.answers_sweep"),
     Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
     Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
 ]
@@ -70,5 +74,10 @@ def schedule_run_forever(*, tick_s: float = 20.0) -> None:
     started_at = timezone.now()
     logger.info("scheduler started with %d recurring jobs", len(SCHEDULE))
     while True:
-        schedule_enqueue_due(started_at=started_at)
+        try:
+            schedule_enqueue_due(started_at=started_at)
+        except redis.RedisError as exc:
+            # Redis away: the scheduler waits for it instead of exiting. A run that fell in the
+            # gap is enqueued at the next tick, since its due time is still after started_at.
+            logger.warning("scheduler: Redis unavailable (%s); trying again in %.0f s", exc, tick_s)
         time.sleep(tick_s)
