@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import close_old_connections, connections
+from django.db import connections
 from rq.worker import SimpleWorker
 
 logger = logging.getLogger(__name__)
@@ -27,15 +27,18 @@ logger = logging.getLogger(__name__)
 def connections_release() -> None:
     """Give every database connection of this thread back, dropping the broken ones.
 
-    ``close_old_connections`` closes a connection whose last query failed and that no longer
-    answers; connections with no error are returned to the pool (CONN_MAX_AGE is 0 with a pool).
-    A close that itself fails (server gone) must not stop the worker.
+    Django's ``close_old_connections`` per connection: one whose last query failed and that no
+    longer answers is closed; the others go back to the pool (CONN_MAX_AGE is 0 with a pool). A
+    connection inside a caller's transaction (a test's) is not ours to end. A close that itself
+    fails (server gone) must not stop the worker: the connection is forgotten instead.
     """
-    try:
-        close_old_connections()
-    except Exception:  # noqa: BLE001 - a dead connection may fail even to close; forget it instead
-        logger.warning("closing database connections failed", exc_info=True)
-        for conn in connections.all(initialized_only=True):
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:
+            continue
+        try:
+            conn.close_if_unusable_or_obsolete()
+        except Exception:  # noqa: BLE001 - a dead connection may fail even to close
+            logger.warning("closing the %s database connection failed", conn.alias, exc_info=True)
             conn.connection = None
 
 
