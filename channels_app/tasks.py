@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
 from channels_app.models import Channel
 from channels_app.services import channels as channel_services
 from channels_app.services import ingest
@@ -78,8 +80,8 @@ def ingest_sweep() -> None:
     channels left "processing" with nothing to do.
     """
     stale = ingest.video_requeue_stale()
-    videos = ingest.video_enqueue_missing()
-    channels = ingest.channel_enqueue_missing()
+    videos = ingest.video_enqueue_missing(older_than_s=settings.INGEST_SWEEP_GRACE_S)
+    channels = ingest.channel_enqueue_missing(older_than_s=settings.INGEST_SWEEP_GRACE_S)
     if stale or videos or channels:
         logger.warning(
             "ingest sweep: %d stale video(s) requeued, %d lost video job(s) and %d channel step(s) restored",

@@ -151,6 +151,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "affiliates.middleware.ReferralCaptureMiddleware",
+    # Last, so it sees the view's exception first: PostgreSQL/Redis away -> 503, not 500.
+    "yoppy.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "yoppy.urls"
@@ -358,6 +360,9 @@ YOUTUBE_COOKIES_FILE = env_str("YOUTUBE_COOKIES_FILE")
 INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)
 # Seconds between heartbeats of a video being processed (a timer thread); 0: a fifth of the above.
 INGEST_HEARTBEAT_S = env_float("INGEST_HEARTBEAT_S", 0.0)
+# The ingest sweep gives a job to queued rows unchanged for this long (younger ones are being
+# enqueued by their own commit right now).
+INGEST_SWEEP_GRACE_S = env_float("INGEST_SWEEP_GRACE_S", 30.0)
 # Ingestion attempts per video before it is marked failed.
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
