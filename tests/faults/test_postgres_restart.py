@@ -37,8 +37,8 @@ def test_a_postgres_restart_mid_ingest_ends_every_video_done_or_failed_and_the_w
     collection = channel_services.channel_create_for_uploads(owner=alice, title="Lectures")
     with transaction.atomic():
         videos = [
-            ingest.video_upload_captions(channel=collection, filename=f"l{i}.vtt", data=long_vtt(40), title=f"L{i}")
-            for i in range(4)
+            ingest.video_upload_captions(channel=collection, filename=f"l{i}.vtt", data=long_vtt(20), title=f"L{i}")
+            for i in range(3)
         ]
     worker = start_worker(INGEST_STALE_AFTER_S="3", INGEST_HEARTBEAT_S="0.5")
     try:
