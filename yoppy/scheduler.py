@@ -69,15 +69,21 @@ def schedule_enqueue_due(
     return enqueued
 
 
+def schedule_tick(*, started_at: dt.datetime, now: dt.datetime | None = None) -> list[str] | None:
+    """One round of the scheduler; None when Redis is away (the scheduler waits for it instead
+    of exiting: a run that fell in the gap is enqueued by the next tick that reaches Redis, as
+    long as its due time is still the latest one)."""
+    try:
+        return schedule_enqueue_due(now=now, started_at=started_at)
+    except redis.RedisError as exc:
+        logger.warning("scheduler: Redis unavailable (%s); trying again at the next tick", exc)
+        return None
+
+
 def schedule_run_forever(*, tick_s: float = 20.0) -> None:
     """Run until interrupted. A run missed while no scheduler was up is not replayed."""
     started_at = timezone.now()
     logger.info("scheduler started with %d recurring jobs", len(SCHEDULE))
     while True:
-        try:
-            schedule_enqueue_due(started_at=started_at)
-        except redis.RedisError as exc:
-            # Redis away: the scheduler waits for it instead of exiting. A run that fell in the
-            # gap is enqueued at the next tick, since its due time is still after started_at.
-            logger.warning("scheduler: Redis unavailable (%s); trying again in %.0f s", exc, tick_s)
+        schedule_tick(started_at=started_at)
         time.sleep(tick_s)
