@@ -72,9 +72,12 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=T
 # A connection pool per process (psycopg_pool): opening a PostgreSQL connection costs a SCRAM
 # handshake, far more than the query behind a typical request or a streamed answer's lookup.
 DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 20, minimum=0)
+# How long a request waits for a pooled connection: in a burst, for a busy one to come back;
+# while PostgreSQL is down, this is how long a page takes to answer 503 (docs/RELIABILITY.md).
+DATABASE_POOL_TIMEOUT_S = env_float("DATABASE_POOL_TIMEOUT_S", 30.0)
 if DATABASE_POOL_MAX:
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 30}
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": DATABASE_POOL_TIMEOUT_S}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
