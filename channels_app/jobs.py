@@ -12,7 +12,7 @@ import datetime as dt
 
 import django_rq
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Callback, Job
+from rq.job import Callback, Job, JobStatus
 
 QUEUE = "ingest"
 VIDEO_TIMEOUT_S = 1800
@@ -23,14 +23,31 @@ def _queue():
     return django_rq.get_queue(QUEUE)
 
 
+# A job in one of these states will still run (or is running): the sweep leaves its row alone.
+_PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
 def video_job_id(video_id: int) -> str:
     return f"video-ingest-{video_id}"
+
+
+def channel_process_job_id(channel_id: int) -> str:
+    return f"channel-process-{channel_id}"
+
+
+def job_is_pending(job_id: str) -> bool:
+    """True when RQ holds this job and it has not ended (finished, failed, stopped, cancelled)."""
+    try:
+        job = Job.fetch(job_id, connection=django_rq.get_connection(QUEUE), serializer=_queue().serializer)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in _PENDING
 
 
 def enqueue_channel_process(channel_id: int) -> None:
     _queue().enqueue(
         "channels_app.tasks.channel_process", channel_id,
-        job_id=f"channel-process-{channel_id}", job_timeout=CHANNEL_TIMEOUT_S,
+        job_id=channel_process_job_id(channel_id), job_timeout=CHANNEL_TIMEOUT_S,
         on_failure=Callback("channels_app.tasks.channel_job_failed"),
     )  # fmt: skip
 

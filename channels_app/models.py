@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -157,6 +159,21 @@ class Video(models.Model):
     @property
     def watch_url(self) -> str:
         return f"https://www.youtube.com/watch?v={self.youtube_id}" if self.youtube_id else ""
+
+    @property
+    def retry_offered(self) -> bool:
+        """Show the creator a Retry button: the video failed, or looks stuck (queued or
+        processing with no sign of life for INGEST_STALE_AFTER_S). services.video_retry decides."""
+        from django.utils import timezone
+
+        if self.status in {self.Status.FAILED, self.Status.NO_CAPTIONS}:
+            return True
+        stale_before = timezone.now() - dt.timedelta(seconds=settings.INGEST_STALE_AFTER_S)
+        if self.status == self.Status.QUEUED:
+            return self.updated_at is not None and self.updated_at < stale_before
+        if self.status == self.Status.PROCESSING:
+            return self.heartbeat_at is None or self.heartbeat_at < stale_before
+        return False
 
     def moment_url(self, seconds: float) -> str:
         """Link to the exact moment, the citation format fans click."""

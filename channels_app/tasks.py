@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
 from channels_app.models import Channel
 from channels_app.services import channels as channel_services
 from channels_app.services import ingest
@@ -70,22 +72,59 @@ def video_requeue_stale() -> None:
         logger.warning("requeued %d video(s) whose worker stopped mid-way", count)
 
 
+def ingest_sweep() -> None:
+    """Every minute and at worker start: nothing committed is left without its next step.
+
+    Redoes videos whose worker died (stale heartbeat), gives a job to queued videos and channels
+    whose enqueue was lost (Redis down at commit, a job that died on an outage), and finishes
+    channels left "processing" with nothing to do.
+    """
+    stale = ingest.video_requeue_stale()
+    videos = ingest.video_enqueue_missing(older_than_s=settings.INGEST_SWEEP_GRACE_S)
+    channels = ingest.channel_enqueue_missing(older_than_s=settings.INGEST_SWEEP_GRACE_S)
+    if stale or videos or channels:
+        logger.warning(
+            "ingest sweep: %d stale video(s) requeued, %d lost video job(s) and %d channel step(s) restored",
+            stale, videos, channels,
+        )  # fmt: skip
+
+
 # --- failure callbacks (rq calls them with the job, its connection and the exception) -------
+
+
+def _is_outage(exc_type) -> bool:
+    """PostgreSQL or Redis went away: the video itself is fine and is worth another attempt."""
+    import redis
+    from django.db import InterfaceError, OperationalError
+
+    return exc_type is not None and issubclass(exc_type, (OperationalError, InterfaceError, redis.ConnectionError))
 
 
 def video_job_failed(job, connection, exc_type, exc_value, traceback) -> None:
     from rq.timeouts import JobTimeoutException
 
+    from yoppy.worker import connections_release
+
+    # The job's connection may be the one a PostgreSQL restart broke: take a fresh one.
+    connections_release()
     video_id = int(job.args[0])
+    logger.error("video %s job failed: %s", video_id, exc_value)
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):
         reason = f"Processing took longer than {job.timeout} s and was stopped."
+    elif _is_outage(exc_type):
+        reason = "Processing was interrupted by a database or queue outage; you can retry it."
+        if ingest.video_requeue_after_outage(video_id=video_id, reason=reason):
+            logger.warning("video %s put back in the queue after an outage", video_id)
+        return
     else:
         reason = f"Processing failed unexpectedly ({exc_type.__name__ if exc_type else 'error'})."
-    logger.error("video %s job failed: %s", video_id, exc_value)
     ingest.video_fail(video_id=video_id, reason=reason)
 
 
 def channel_job_failed(job, connection, exc_type, exc_value, traceback) -> None:
+    from yoppy.worker import connections_release
+
+    connections_release()
     channel_id = int(job.args[0])
     logger.error("channel %s job failed: %s", channel_id, exc_value)
     Channel.objects.filter(pk=channel_id, status__in=[Channel.Status.QUEUED, Channel.Status.PROCESSING]).update(

@@ -157,7 +157,15 @@ def _sync_stream(message: Message) -> Iterator[str]:
             yield _sse(event, data)
     except Exception:
         logger.exception("answer %s failed", message.pk)
-        Message.objects.filter(pk=message.pk).update(status=Message.Status.ERROR)
+        try:
+            # Ended as failed with the question given back. When the database itself is what
+            # broke, this fails too: the fan still gets the error event, and the answers sweep
+            # ends the message once the database is back.
+            if not connection.in_atomic_block:
+                connection.close()  # a broken connection is dropped; the pool checks the next
+            services.answer_fail(message_id=message.pk)
+        except Exception:
+            logger.warning("answer %s could not be marked failed; the sweep will", message.pk, exc_info=True)
         yield _sse("error", {"message": "Something went wrong while answering. Please try again."})
 
 

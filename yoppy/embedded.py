@@ -350,6 +350,24 @@ def _redis_state(data_dir: Path) -> tuple[int, int] | None:
         return None
 
 
+def _pid_file_wait(pid_file: Path, *, timeout: float) -> int | None:
+    """The pid in ``pid_file`` once it is completely written, or None after ``timeout``.
+
+    The daemonised server creates the file and writes "<pid>\\n" into it a moment later: a
+    reader in between finds it empty (``int('')`` broke a fresh ``make test`` once). Only a
+    line ended by its newline is taken as complete.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(FileNotFoundError):
+            text = pid_file.read_text()
+            if text.endswith("\n") and text.strip().isdigit():
+                return int(text.strip())
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
 def _redis_check_version(data_dir: Path) -> None:
     marker = data_dir / "REDIS_VERSION"
     if not marker.exists():
@@ -404,11 +422,7 @@ def redis_ensure(data_dir: Path, *, port: int | None = None) -> RunningService:
         result = subprocess.run([str(_redis_server()), str(config)], capture_output=True, text=True)
         if result.returncode != 0:
             raise EmbeddedServiceError(f"The embedded Redis did not start:\n{result.stderr}\n{_tail(log)}")
-        pid_file = data_dir / "redis.pid"
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        pid = int(pid_file.read_text().strip()) if pid_file.exists() else 0
+        pid = _pid_file_wait(data_dir / "redis.pid", timeout=START_TIMEOUT_S) or 0
         if not _wait_for_port(chosen, lambda: psutil.pid_exists(pid)):
             raise EmbeddedServiceError(
                 f"The embedded Redis did not start on port {chosen}. Last lines of {log}:\n{_tail(log)}"

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import django_rq
+import redis
 from croniter import croniter
 from django.utils import timezone
 
@@ -36,7 +37,10 @@ class Recurring:
 SCHEDULE: list[Recurring] = [
     Recurring("sessions-clear", "17 3 * * *", "yoppy.tasks.sessions_clear"),
     Recurring("channels-sync-daily", "0 4 * * *", "channels_app.tasks.channel_sync_all", queue="ingest"),
-    Recurring("videos-requeue-stale", "*/2 * * * *", "channels_app.tasks.video_requeue_stale", queue="ingest"),
+    # Stale videos, lost enqueues, channels left "processing" (also run at every worker start).
+    Recurring("ingest-sweep", "* * * * *", "channels_app.tasks.ingest_sweep", queue="ingest"),
+    # Answers left "streaming" by a lost stream: failed, question given back.
+    Recurring("answers-sweep", "* * * * *", "chat.tasks.answers_sweep"),
     Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
     Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
 ]
@@ -65,10 +69,21 @@ def schedule_enqueue_due(
     return enqueued
 
 
+def schedule_tick(*, started_at: dt.datetime, now: dt.datetime | None = None) -> list[str] | None:
+    """One round of the scheduler; None when Redis is away (the scheduler waits for it instead
+    of exiting: a run that fell in the gap is enqueued by the next tick that reaches Redis, as
+    long as its due time is still the latest one)."""
+    try:
+        return schedule_enqueue_due(now=now, started_at=started_at)
+    except redis.RedisError as exc:
+        logger.warning("scheduler: Redis unavailable (%s); trying again at the next tick", exc)
+        return None
+
+
 def schedule_run_forever(*, tick_s: float = 20.0) -> None:
     """Run until interrupted. A run missed while no scheduler was up is not replayed."""
     started_at = timezone.now()
     logger.info("scheduler started with %d recurring jobs", len(SCHEDULE))
     while True:
-        schedule_enqueue_due(started_at=started_at)
+        schedule_tick(started_at=started_at)
         time.sleep(tick_s)

@@ -65,13 +65,20 @@ REDIS_DB = env_int("REDIS_DB", minimum=0)
 if REDIS_DB is not None:
     REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{REDIS_DB}"
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+# CONN_HEALTH_CHECKS: with the pool below, Django passes psycopg_pool's check_connection as the
+# pool's `check`, so a connection broken by a PostgreSQL restart is dropped when it is taken
+# from the pool instead of failing the next request or job (Django 5.2 refuses `check` inside
+# OPTIONS["pool"]: it passes its own).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
 # A connection pool per process (psycopg_pool): opening a PostgreSQL connection costs a SCRAM
 # handshake, far more than the query behind a typical request or a streamed answer's lookup.
 DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 20, minimum=0)
+# How long a request waits for a pooled connection: in a burst, for a busy one to come back;
+# while PostgreSQL is down, this is how long a page takes to answer 503 (docs/RELIABILITY.md).
+DATABASE_POOL_TIMEOUT_S = env_float("DATABASE_POOL_TIMEOUT_S", 30.0)
 if DATABASE_POOL_MAX:
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 30}
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": DATABASE_POOL_TIMEOUT_S}
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -150,6 +157,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "affiliates.middleware.ReferralCaptureMiddleware",
+    # Last, so it sees the view's exception first: PostgreSQL/Redis away -> 503, not 500.
+    "yoppy.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "yoppy.urls"
@@ -395,6 +404,11 @@ YOUTUBE_BACKOFF_BASE_S = env_float("YOUTUBE_BACKOFF_BASE_S", 2.0)
 YOUTUBE_COOKIES_FILE = env_str("YOUTUBE_COOKIES_FILE")
 # A video still "processing" with no heartbeat for this long lost its worker: it is redone.
 INGEST_STALE_AFTER_S = env_int("INGEST_STALE_AFTER_S", 300, minimum=1)
+# Seconds between heartbeats of a video being processed (a timer thread); 0: a fifth of the above.
+INGEST_HEARTBEAT_S = env_float("INGEST_HEARTBEAT_S", 0.0)
+# The ingest sweep gives a job to queued rows unchanged for this long (younger ones are being
+# enqueued by their own commit right now).
+INGEST_SWEEP_GRACE_S = env_float("INGEST_SWEEP_GRACE_S", 30.0)
 # Ingestion attempts per video before it is marked failed.
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
@@ -420,6 +434,9 @@ ANON_QUESTIONS_PER_IP = env_int("ANON_QUESTIONS_PER_IP", 20, minimum=0)
 CHAT_HISTORY_EXCHANGES = 5
 # Anonymous conversations live with the session for this long.
 ANON_CONVERSATION_TTL_S = 24 * 3600
+# An answer still "streaming" this long after it was asked lost its stream (the database went
+# away, the web process died): the sweep marks it failed and gives the question back.
+CHAT_STREAM_STALE_AFTER_S = env_int("CHAT_STREAM_STALE_AFTER_S", 600, minimum=1)
 
 # --------------------------------------------------------------------------------------------
 # Billing (billing/). A gateway is offered on the billing page once its keys are set.

@@ -96,6 +96,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the failure may be the database.
+    import sys
+
     from django.template import loader
 
+    from yoppy.middleware import OUTAGES, service_unavailable
+
+    # Django calls this handler while handling the exception: an outage raised outside a view
+    # (a middleware saving the session to the database) is a 503 too, not a 500.
+    if isinstance(sys.exc_info()[1], OUTAGES):
+        return service_unavailable(request)
     return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -4,9 +4,10 @@
 from billing.services.plans import (
     QuotaDecision,
     quota_consume,
+    quota_release,
     user_plan_assign_default,
     user_plan_change,
     user_plan_lock,
 )
 
-__all__ = ["QuotaDecision", "quota_consume", "user_plan_assign_default", "user_plan_change", "user_plan_lock"]
+__all__ = ["QuotaDecision", "quota_consume", "quota_release", "user_plan_assign_default", "user_plan_change", "user_plan_lock"]

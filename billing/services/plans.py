@@ -72,3 +72,16 @@ def quota_consume(*, user, amount: int = 1) -> QuotaDecision:
     updated = rows.update(queries_used=F("queries_used") + amount)
     used = Usage.objects.values_list("queries_used", flat=True).get(pk=usage.pk)
     return QuotaDecision(allowed=updated == 1, used=used, limit=plan.monthly_query_limit)
+
+
+def quota_release(*, user, taken_at, amount: int = 1) -> bool:
+    """Give back ``amount`` questions taken at ``taken_at`` (an answer that never came).
+
+    The questions go back to the month they were taken from, never below zero. Returns False
+    when there was nothing to give back.
+    """
+    return bool(
+        Usage.objects.filter(user=user, period_start=period_start_for(taken_at), queries_used__gte=amount).update(
+            queries_used=F("queries_used") - amount
+        )
+    )

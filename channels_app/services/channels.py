@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -127,10 +130,16 @@ def channel_delete(*, channel: Channel) -> None:
 
 @transaction.atomic
 def video_retry(*, video: Video) -> Video:
-    """Queue a failed (or caption-less) video again from scratch."""
-    updated = Video.objects.filter(
-        pk=video.pk, status__in=[Video.Status.FAILED, Video.Status.NO_CAPTIONS]
-    ).update(status=Video.Status.QUEUED, reason="", attempts=0, heartbeat_at=None)
+    """Queue a video that is not done again from scratch: failed, caption-less, stuck in the
+    queue (its job lost), or "processing" with no heartbeat (its worker gone). A video a live
+    worker is processing is left to it."""
+    stale_before = timezone.now() - dt.timedelta(seconds=settings.INGEST_STALE_AFTER_S)
+    retryable = Q(status__in=[Video.Status.FAILED, Video.Status.NO_CAPTIONS, Video.Status.QUEUED]) | Q(
+        status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before
+    )
+    updated = Video.objects.filter(retryable, pk=video.pk).update(
+        status=Video.Status.QUEUED, reason="", attempts=0, heartbeat_at=None
+    )
     if updated:
         Channel.objects.filter(pk=video.channel_id).exclude(status=Channel.Status.PROCESSING).update(
             status=Channel.Status.PROCESSING

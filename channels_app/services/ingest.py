@@ -9,12 +9,14 @@ or the new ones, never half of each, and never duplicates.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import functools
 import logging
 import math
 import secrets
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -22,7 +24,7 @@ import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -203,6 +205,46 @@ def _heartbeat(video: Video) -> None:
     Video.objects.filter(pk=video.pk, status=Video.Status.PROCESSING).update(heartbeat_at=timezone.now())
 
 
+def heartbeat_interval_s() -> float:
+    """How often a video being processed says it is alive: INGEST_HEARTBEAT_S, else a fifth of
+    the stale limit, so four beats can be missed before the video is taken for abandoned."""
+    return settings.INGEST_HEARTBEAT_S or settings.INGEST_STALE_AFTER_S / 5
+
+
+@contextlib.contextmanager
+def _heartbeat_running(video: Video) -> Iterator[None]:
+    """Beat the video's heart on a timer, from a thread, while the body runs.
+
+    Beating between embedding batches left 191 s between beats on a slow machine against a
+    300 s stale limit: one slower batch and a live worker's video was redone by another. The
+    thread has its own database connection; it gives it back when the body ends.
+    """
+    stop = threading.Event()
+    interval = heartbeat_interval_s()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    _heartbeat(video)
+                except DatabaseError:
+                    # PostgreSQL is away: keep trying; a fresh connection is taken next time.
+                    logger.warning("heartbeat of video %s failed", video.pk, exc_info=True)
+                    with contextlib.suppress(DatabaseError):
+                        close_old_connections()
+        finally:
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-video-{video.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
+
+
 def _caption_bytes(*, video: Video, client: YouTubeClient | None) -> bytes:
     """The caption file kept for this video, or a fresh download (then kept)."""
     if video.caption_file:
@@ -236,12 +278,13 @@ class IngestResult:
 def video_ingest(*, video: Video, client: YouTubeClient | None = None) -> IngestResult:
     """Process one claimed video end to end and record its outcome; never raises for bad input."""
     try:
-        data = _caption_bytes(video=video, client=client)
-        # The base name only: an uploaded file keeps its original name there (see _upload_store).
-        segments = parse_captions(
-            data, fmt=video.captions_format or None, filename=PurePosixPath(video.caption_file.name).name
-        )
-        count = video_store_chunks(video=video, segments=segments)
+        with _heartbeat_running(video):
+            data = _caption_bytes(video=video, client=client)
+            # The base name only: an uploaded file keeps its original name there (see _upload_store).
+            segments = parse_captions(
+                data, fmt=video.captions_format or None, filename=PurePosixPath(video.caption_file.name).name
+            )
+            count = video_store_chunks(video=video, segments=segments)
         result = IngestResult(Video.Status.READY, chunks=count)
     except _NoCaptions:
         result = IngestResult(Video.Status.NO_CAPTIONS, reason="This video has no captions.")
@@ -269,11 +312,10 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
     provider = embedding_provider()
     vectors = []
     # Large groups: the model sorts each group by length, so bigger groups pad less. The
-    # heartbeat between groups keeps a long video from looking stale (INGEST_STALE_AFTER_S).
+    # caller's heartbeat thread keeps a long video from looking stale (INGEST_STALE_AFTER_S).
     batch = 1024
     for start in range(0, len(chunks), batch):
         vectors.extend(provider.embed_documents([c.embed_text for c in chunks[start : start + batch]]))
-        _heartbeat(video)
     rows = [
         Chunk(
             video_id=video.pk,
@@ -312,24 +354,100 @@ def video_requeue_stale() -> int:
     """Queue again the videos whose worker died mid-way (no heartbeat for INGEST_STALE_AFTER_S).
 
     Their chunks were replaced in one transaction that never committed, so the redo starts from
-    the previous state: no half-written video, no duplicate chunks.
+    the previous state: no half-written video, no duplicate chunks. A video that has had its
+    INGEST_MAX_ATTEMPTS is marked failed instead, visibly, so a video that kills its worker
+    every time cannot loop for ever.
     """
     stale_before = timezone.now() - dt.timedelta(seconds=settings.INGEST_STALE_AFTER_S)
     stale = list(
         Video.objects.filter(status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before).values_list(
-            "pk", flat=True
+            "pk", "attempts"
         )
     )
     requeued = 0
-    for video_id in stale:
+    for video_id, attempts in stale:
+        # Conditional: a worker that was only slow and has just beaten its heart keeps it.
+        still_stale = Video.objects.filter(pk=video_id, status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before)
+        if attempts >= settings.INGEST_MAX_ATTEMPTS:
+            if still_stale.update(
+                status=Video.Status.FAILED, heartbeat_at=None,
+                reason=f"Processing stopped {attempts} times before it finished; you can retry it.",
+            ):  # fmt: skip
+                channel_id = Video.objects.filter(pk=video_id).values_list("channel_id", flat=True).first()
+                if channel_id:
+                    channel_refresh_progress(channel_id=channel_id)
+            continue
         with transaction.atomic():
-            # Conditional: a worker that was only slow and has just beaten its heart keeps it.
-            if Video.objects.filter(
-                pk=video_id, status=Video.Status.PROCESSING, heartbeat_at__lt=stale_before
-            ).update(status=Video.Status.QUEUED, heartbeat_at=None):
+            if still_stale.update(status=Video.Status.QUEUED, heartbeat_at=None):
                 jobs.enqueue_video_ingest(video_id)
                 requeued += 1
     return requeued
+
+
+def video_requeue_after_outage(*, video_id: int, reason: str) -> bool:
+    """Put a video whose job died on a database or Redis outage back to "queued".
+
+    No job is enqueued here: this runs inside the dying job, whose RQ record (same job id) rq
+    saves as failed right after. ``video_enqueue_missing`` (the sweep, every minute and at
+    worker start) gives it a fresh job once the outage is over. After INGEST_MAX_ATTEMPTS the
+    video is failed instead, with the reason shown. Returns True when it was put back.
+    """
+    video = Video.objects.filter(pk=video_id, status=Video.Status.PROCESSING).only("attempts").first()
+    if video is None:
+        return False
+    if video.attempts >= settings.INGEST_MAX_ATTEMPTS:
+        video_fail(video_id=video_id, reason=reason)
+        return False
+    return bool(
+        Video.objects.filter(pk=video_id, status=Video.Status.PROCESSING).update(
+            status=Video.Status.QUEUED, heartbeat_at=None, reason=""
+        )
+    )
+
+
+def video_enqueue_missing(*, older_than_s: float = 30.0) -> int:
+    """Give a job to every queued video that has none in RQ; returns how many were enqueued.
+
+    A video committed while Redis was down (the on-commit enqueue failed), or put back by
+    ``video_requeue_after_outage``, would otherwise stay "queued" for good. Job ids are derived
+    from the video, so a video whose job is waiting, scheduled (a back-off) or running is left
+    alone; a second enqueue of the same id would only replace it. ``older_than_s`` leaves alone
+    the rows whose commit is enqueueing their job right now.
+    """
+    recent = timezone.now() - dt.timedelta(seconds=older_than_s)
+    queued = Video.objects.filter(
+        status=Video.Status.QUEUED, channel__delete_requested_at__isnull=True, updated_at__lt=recent
+    ).values_list("pk", flat=True)
+    enqueued = 0
+    for video_id in queued:
+        if not jobs.job_is_pending(jobs.video_job_id(video_id)):
+            jobs.enqueue_video_ingest(video_id)
+            enqueued += 1
+    return enqueued
+
+
+def channel_enqueue_missing(*, older_than_s: float = 30.0) -> int:
+    """Move on the channels whose next step was lost; returns how many were moved on.
+
+    A channel "queued" with no listing job gets one; a channel "processing" with no video left
+    to do (the last video's finishing job was lost) is finished now.
+    """
+    recent = timezone.now() - dt.timedelta(seconds=older_than_s)
+    live = Channel.objects.filter(delete_requested_at__isnull=True, updated_at__lt=recent)
+    moved = 0
+    for channel_id in live.filter(status=Channel.Status.QUEUED).values_list("pk", flat=True):
+        if not jobs.job_is_pending(jobs.channel_process_job_id(channel_id)):
+            jobs.enqueue_channel_process(channel_id)
+            moved += 1
+    idle = (
+        live.filter(status=Channel.Status.PROCESSING)
+        .exclude(videos__status__in=[Video.Status.QUEUED, Video.Status.PROCESSING])
+        .distinct()
+    )
+    for channel in idle.select_related("owner"):
+        if not jobs.job_is_pending(jobs.channel_process_job_id(channel.pk)) and channel_finalize(channel=channel):
+            moved += 1
+    return moved
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import quota_consume
+from billing.services import quota_consume, quota_release
 from channels_app.models import Channel
 from chat.models import Conversation, Message
 
@@ -47,6 +47,10 @@ def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
 
+def _anonymous_session_key(*, day: dt.date, session_key: str) -> str:
+    return f"yoppy:anon-questions:{day.strftime('%Y%m%d')}:session:{session_key}"
+
+
 def _anonymous_quota_take(*, asker: Asker) -> None:
     """Count one anonymous question per session and per IP for today, in Redis, or refuse.
 
@@ -54,10 +58,10 @@ def _anonymous_quota_take(*, asker: Asker) -> None:
     question costs nothing.
     """
     counters = _redis(settings.REDIS_URL)
-    today = timezone.now().strftime("%Y%m%d")
+    now = timezone.now()
     keys = [
-        (f"yoppy:anon-questions:{today}:session:{asker.session_key}", settings.ANON_QUESTIONS_PER_SESSION),
-        (f"yoppy:anon-questions:{today}:ip:{asker.ip}", settings.ANON_QUESTIONS_PER_IP),
+        (_anonymous_session_key(day=now.date(), session_key=asker.session_key), settings.ANON_QUESTIONS_PER_SESSION),
+        (f"yoppy:anon-questions:{now.strftime('%Y%m%d')}:ip:{asker.ip}", settings.ANON_QUESTIONS_PER_IP),
     ]
     pipe = counters.pipeline()
     for key, _ in keys:
@@ -149,6 +153,50 @@ def message_claim_for_streaming(*, message: Message) -> bool:
     return bool(
         Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(status=Message.Status.STREAMING)
     )
+
+
+def _quota_give_back(*, message: Message) -> None:
+    """Return the question of an answer that never came to whoever it was taken from.
+
+    A signed-in fan's monthly count goes down; an anonymous fan gets the session's daily
+    question back (the per-IP count stays: the message does not keep the fan's address).
+    """
+    conversation = message.conversation
+    if conversation.user_id:
+        quota_release(user=conversation.user, taken_at=message.created_at)
+        return
+    key = _anonymous_session_key(day=message.created_at.astimezone(dt.UTC).date(), session_key=conversation.session_key)
+    counters = _redis(settings.REDIS_URL)
+    if int(counters.get(key) or 0) > 0:
+        counters.decr(key)
+
+
+ANSWER_LOST_TEXT = "This answer was interrupted. Your question was not counted; please ask again."
+
+
+def answer_fail(*, message_id: int) -> bool:
+    """End an answer whose stream broke (database gone, web process died) as failed, and give
+    its question back. Only a "streaming" answer is ended, once; returns True when this call did.
+    """
+    with transaction.atomic():
+        ended = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+            status=Message.Status.ERROR, content=ANSWER_LOST_TEXT
+        )
+        if not ended:
+            return False
+        message = Message.objects.select_related("conversation__user").get(pk=message_id)
+    # After the commit: a refund for an answer whose failure was rolled back would be a gift.
+    _quota_give_back(message=message)
+    return True
+
+
+def answers_fail_stale() -> int:
+    """End every answer "streaming" for longer than CHAT_STREAM_STALE_AFTER_S; returns how many."""
+    stale_before = timezone.now() - dt.timedelta(seconds=settings.CHAT_STREAM_STALE_AFTER_S)
+    stale = Message.objects.filter(status=Message.Status.STREAMING, created_at__lt=stale_before).values_list(
+        "pk", flat=True
+    )
+    return sum(answer_fail(message_id=message_id) for message_id in list(stale))
 
 
 def conversations_delete_expired() -> int:

@@ -68,16 +68,45 @@
       source.close();
     });
     source.addEventListener("error", function (event) {
-      if (event.data) {
-        const p = document.createElement("p");
-        p.className = "error";
-        p.textContent = JSON.parse(event.data).message;
-        body.replaceChildren(p);
-      }
+      if (element.dataset.done) return;
+      // An "error" event with data is the server's own message; one without data is the
+      // connection failing (a 5xx answer, the stream cut off): say so instead of going quiet.
+      showError(body, event.data ? JSON.parse(event.data).message : UNAVAILABLE);
       element.classList.remove("streaming");
+      element.dataset.failed = "1";
       source.close();
     });
   }
+
+  const UNAVAILABLE = "Yoppy is temporarily unavailable and the answer could not be delivered. Please try again in a few seconds.";
+
+  function showError(container, message) {
+    const p = document.createElement("p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    container.replaceChildren(p);
+  }
+
+  // Asking (or regenerating) answered 5xx, or the server could not be reached: htmx swaps
+  // nothing for those, so the fan would see no reaction at all.
+  function askFailed(event) {
+    const form = event.target.closest("form");
+    if (!form || !form.closest(".ask-form, .regenerate")) return;
+    let box = document.getElementById("ask-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "ask-error";
+      form.parentNode.insertBefore(box, form);
+    }
+    showError(box, "Yoppy is temporarily unavailable; your question was not sent. Please try again in a few seconds.");
+  }
+  document.addEventListener("htmx:responseError", askFailed);
+  document.addEventListener("htmx:sendError", askFailed);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const box = document.getElementById("ask-error");
+    if (box && event.detail.successful) box.remove();
+  });
 
   function startStreams() {
     document.querySelectorAll("[data-stream-url]:not([data-started])").forEach(stream);

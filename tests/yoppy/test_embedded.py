@@ -153,3 +153,36 @@ def test_redis_refuses_a_data_directory_from_another_major_version(redis_dir):
     (redis_dir / "REDIS_VERSION").write_text("99.0.0")
     with pytest.raises(embedded.EmbeddedServiceError, match="written by Redis 99.0.0"):
         embedded.redis_ensure(redis_dir)
+
+
+def test_the_redis_pid_is_read_only_once_its_pid_file_is_completely_written(tmp_path):
+    """redis-server creates its pid file, then writes "<pid>\\n" into it: a reader in between
+    used to get int('')."""
+    import threading
+    import time
+
+    pid_file = tmp_path / "redis.pid"
+    stages = []
+
+    def write_slowly():
+        pid_file.write_text("")
+        stages.append(time.monotonic())
+        time.sleep(0.2)
+        pid_file.write_text("4242")
+        time.sleep(0.2)
+        pid_file.write_text("4242\n")
+        stages.append(time.monotonic())
+
+    writer = threading.Thread(target=write_slowly)
+    writer.start()
+    pid = embedded._pid_file_wait(pid_file, timeout=5)
+    read_at = time.monotonic()
+    writer.join()
+
+    assert pid == 4242
+    assert read_at >= stages[-1]
+
+
+def test_waiting_for_a_pid_file_that_never_completes_gives_up(tmp_path):
+    (tmp_path / "redis.pid").write_text("")
+    assert embedded._pid_file_wait(tmp_path / "redis.pid", timeout=0.2) is None

@@ -79,3 +79,28 @@ def test_a_crash_gets_the_custom_500_page(rf):
 
     response = server_error(rf.get("/"))
     assert response.status_code == 500 and b"Something went wrong on our side" in response.content
+
+
+def test_an_outage_raised_outside_a_view_is_a_503_page_not_a_500(rf):
+    """handler500 runs while Django handles the exception: a middleware that hit a dead
+    database (saving the session) gets the "temporarily unavailable" page."""
+    from django.db import OperationalError
+
+    from yoppy.views import server_error
+
+    try:
+        raise OperationalError("the connection is closed")
+    except OperationalError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 503 and response["Retry-After"]
+    assert b"temporarily unavailable" in response.content
+
+
+def test_any_other_error_stays_a_500_page(rf):
+    from yoppy.views import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500

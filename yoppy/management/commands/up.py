@@ -2,22 +2,82 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from yoppy import embedded
 from yoppy.env import env_int, env_str
 
 DEMO_ADMIN_EMAIL = "admin@yoppy.local"
+# A child that dies is started again after 1 s, then 2, 4 ... up to this; a child that ran this
+# long before dying starts again from 1 s (one crash an hour is not a crash loop).
+RESTART_MAX_DELAY_S = 30.0
+RESTART_RESET_AFTER_S = 60.0
+
+
+def restart_delay_s(failures: int) -> float:
+    """Seconds to wait before the ``failures``-th restart in a row (1, 2, 4, ... capped)."""
+    return min(2.0 ** max(failures - 1, 0), RESTART_MAX_DELAY_S)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def worker_queue_groups(spec: str) -> list[list[str]]:
+    """``"ingest;chat,billing,bots,default"`` -> one worker per group, listening to its queues.
+
+    Raises CommandError for a queue that is not configured in RQ_QUEUES, or an empty spec.
+    """
+    groups = [[q.strip() for q in group.split(",") if q.strip()] for group in spec.split(";")]
+    groups = [group for group in groups if group]
+    if not groups:
+        raise CommandError("YOPPY_WORKER_QUEUES names no queue; e.g. ingest;chat,billing,bots,default")
+    unknown = sorted({q for group in groups for q in group} - set(settings.RQ_QUEUES))
+    if unknown:
+        raise CommandError(
+            f"YOPPY_WORKER_QUEUES names unknown queue(s) {', '.join(unknown)}; "
+            f"the queues are {', '.join(settings.RQ_QUEUES)}."
+        )
+    missing = sorted(set(settings.RQ_QUEUES) - {q for group in groups for q in group})
+    if missing:
+        raise CommandError(f"YOPPY_WORKER_QUEUES leaves queue(s) {', '.join(missing)} without a worker.")
+    return groups
+
+
+@dataclass
+class Child:
+    """One supervised process of `up` and its restart bookkeeping."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str] | None = None
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, cwd=settings.BASE_DIR, env=self.env)
+        self.started_at = time.monotonic()
+        self.restart_at = None
 
 
 def web_environment(*, workers: int) -> dict[str, str]:
@@ -46,8 +106,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=settings.WEB_CONCURRENCY, help="web processes (WEB_CONCURRENCY)"
         )
+        parser.add_argument(
+            "--worker-queues",
+            default=env_str("YOPPY_WORKER_QUEUES", "ingest;chat,billing,bots,default"),
+            help="RQ workers: one per ';'-separated group of ','-separated queues (YOPPY_WORKER_QUEUES)",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, worker_queues: str, **options) -> None:
+        if settings.DEBUG and not is_loopback(host):
+            # DEBUG's error pages show settings and source to whoever triggers an error.
+            raise CommandError(
+                f"Refusing to serve {host} with DEBUG on: debug pages would show your settings to "
+                f"anyone who can reach it. Serve 127.0.0.1 (the default), or set DEBUG=0 (with "
+                f"SECRET_KEY and ALLOWED_HOSTS) to serve other machines."
+            )
+        queue_groups = worker_queue_groups(worker_queues)
         for service in settings.EMBEDDED_SERVICES:
             state = "started" if service.started else "already running"
             self.stdout.write(f"Embedded {service.name}: {state} on 127.0.0.1:{service.port}")
@@ -69,19 +142,23 @@ class Command(BaseCommand):
         commands = {
             "web": [python, "-m", "uvicorn", "yoppy.asgi:application", "--host", host, "--port", str(port),
                     "--workers", str(workers), "--timeout-graceful-shutdown", "5"],
-            # SimpleWorker runs jobs in the worker process itself, so the embedding model is
-            # loaded once per worker, not once per job in a fresh fork.
-            "worker": [python, manage, "rqworker", "ingest", "chat", "billing", "bots", "default",
-                       "--with-scheduler", "--serializer", "rq.serializers.JSONSerializer",
-                       "--worker-class", "rq.worker.SimpleWorker"],
             "scheduler": [python, manage, "scheduler"],
         }  # fmt: skip
+        # One worker per group of queues (item 13 of issue 10): a creator's hour of ingestion
+        # waits in its own worker while chat, billing and bot jobs keep moving in the other.
+        # yoppy.worker.Worker runs jobs in the worker process itself (the embedding model is
+        # loaded once per worker) and recycles database connections around each job.
+        for group in queue_groups:
+            commands[f"worker-{group[0]}"] = [
+                python, manage, "rqworker", *group, "--with-scheduler",
+                "--serializer", "rq.serializers.JSONSerializer", "--worker-class", "yoppy.worker.Worker",
+            ]  # fmt: skip
         children = {
-            name: subprocess.Popen(
-                cmd, cwd=settings.BASE_DIR, env=web_environment(workers=workers) if name == "web" else None
-            )
+            name: Child(name, cmd, env=web_environment(workers=workers) if name == "web" else None)
             for name, cmd in commands.items()
         }
+        for child in children.values():
+            child.start()
 
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104  # nosec B104  # a comparison for the printed URL, not a bind
         url = f"http://{shown_host}:{port}/"
@@ -89,6 +166,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin: {url}admin/  ({email} / {password})")
         self.stdout.write(
             f"Web: {workers} uvicorn worker process{'es' if workers > 1 else ''} (WEB_CONCURRENCY)."
+        )
+        self.stdout.write(
+            "Workers: " + "; ".join(", ".join(group) for group in queue_groups) + " (YOPPY_WORKER_QUEUES)."
         )
         self.stdout.write("Press Ctrl-C to stop.\n")
 
@@ -102,24 +182,42 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         try:
             while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"The {name} process exited ({child.returncode}); stopping.")
-                        stopping = True
-                time.sleep(0.5)
+                self._supervise(children.values())
+                time.sleep(0.2)
         finally:
             self._stop(children)
 
-    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+    def _supervise(self, children) -> None:
+        """Start again, with backoff, each child that exited; say so in the output."""
+        now = time.monotonic()
+        for child in children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restarts += 1
+                    child.start()
+                    self.stdout.write(f"Restarted the {child.name} process (restart {child.restarts}).")
+                continue
+            code = child.proc.poll()
+            if code is None:
+                continue
+            if now - child.started_at >= RESTART_RESET_AFTER_S:
+                child.failures = 0
+            child.failures += 1
+            delay = restart_delay_s(child.failures)
+            child.restart_at = now + delay
+            self.stderr.write(f"The {child.name} process exited ({code}); restarting it in {delay:.0f} s.")
+
+    def _stop(self, children: dict[str, Child]) -> None:
+        running = [child.proc for child in children.values() if child.proc is not None]
+        for proc in running:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for child in children.values():
+        for proc in running:
             try:
-                child.wait(max(deadline - time.monotonic(), 0.1))
+                proc.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                child.kill()
+                proc.kill()
         # Only what this run started is stopped; the data stays in var/.
         for service in settings.EMBEDDED_SERVICES:
             if service.started:
