@@ -51,7 +51,7 @@ def llm(settings, server) -> OpenAICompatibleLLM:
 
 @pytest.fixture
 def groq_llm(server) -> GroqLLM:
-    return GroqLLM(api_key="gsk-test", base_url=server.root_url, timeout_s=TIMEOUT_S)
+    return GroqLLM(api_key="gsk-test", base_url=server.url, timeout_s=TIMEOUT_S)
 
 
 def chat_requests(server: OpenAIServer) -> list:
@@ -231,7 +231,7 @@ def test_groq_is_chosen_by_settings(settings):
     assert (provider.name, provider.model) == ("groq", "llama-3.3-70b-versatile")
 
 
-# --- Groq, through the real groq SDK against the same local server
+# --- Groq, through its OpenAI-compatible endpoint, against the same local server
 
 
 def test_groq_completes_and_streams(groq_llm, server):
@@ -240,7 +240,7 @@ def test_groq_completes_and_streams(groq_llm, server):
 
     assert groq_llm.complete(MESSAGES, max_tokens=10) == "Groq answer"
     assert list(groq_llm.stream(MESSAGES, max_tokens=10)) == ["Groq ", "stream"]
-    assert all(r.path == "/openai/v1/chat/completions" for r in chat_requests(server))
+    assert all(r.path == "/v1/chat/completions" for r in chat_requests(server))
 
 
 def test_groq_retries_a_timeout_once_then_raises(groq_llm, server):
@@ -262,7 +262,6 @@ def test_groq_500_twice_becomes_a_user_safe_error(groq_llm, server):
 
 
 def test_a_groq_stream_that_stalls_mid_answer_raises_a_user_safe_error(groq_llm, server):
-    # The groq SDK lets httpx's own timeout through mid-stream; it must still become an LLMError.
     server.answer("One ", "two ", "three", stall_after=1)
     received: list[str] = []
 
