@@ -33,6 +33,7 @@ from typing import Any
 
 import anthropic
 import httpx
+import httpx2
 import langsmith
 import ollama
 import openai
@@ -82,13 +83,15 @@ class _Failure:
 
 
 def _httpx_failure(exc: Exception) -> _Failure | None:
-    # Every SDK here speaks httpx; some let its errors through (mid-stream, or Gemini's always).
-    if isinstance(exc, httpx.TimeoutException):
-        return _Failure("timeout")
-    if isinstance(exc, httpx.TransportError):
-        return _Failure("connection")
-    if isinstance(exc, httpx.HTTPStatusError):
-        return _Failure("status", exc.response.status_code)
+    # The SDKs speak httpx (Ollama) or its successor httpx2 (OpenAI, Anthropic, google-genai), and
+    # some let its errors through: mid-stream, or google-genai always.
+    for module in (httpx, httpx2):
+        if isinstance(exc, module.TimeoutException):
+            return _Failure("timeout")
+        if isinstance(exc, module.TransportError):
+            return _Failure("connection")
+        if isinstance(exc, module.HTTPStatusError):
+            return _Failure("status", exc.response.status_code)
     return None
 
 
@@ -105,7 +108,7 @@ def _stainless_failure(sdk: Any, exc: Exception) -> _Failure | None:
 
 def _user_safe_error(provider: LLMProvider, exc: Exception) -> LLMError:
     """The LLMError to raise for a provider failure; logs the original for operators."""
-    failure = provider._failure(exc) if isinstance(provider, LangChainLLM) else None
+    failure = provider._classify(exc) if isinstance(provider, LangChainLLM) else None
     # An error no provider class recognises may be our bug as much as the provider's: keep the
     # traceback in the log, but the fan still gets a sentence, not a 500.
     logger.warning("LLM %s/%s failed: %r", provider.name, provider.model, exc, exc_info=failure is None)
@@ -190,8 +193,20 @@ class LangChainLLM(LLMProvider):
             return _Failure("unreadable")
         return _httpx_failure(exc)
 
+    def _classify(self, exc: BaseException) -> _Failure | None:
+        """``_failure`` of ``exc`` or of what caused it: LangChain packages re-raise some SDK
+        errors as their own (langchain-google-genai's GoogleRateLimitError ``from`` the 429)."""
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            if isinstance(current, Exception) and (failure := self._failure(current)) is not None:
+                return failure
+            current = current.__cause__ or current.__context__
+        return None
+
     def _retry(self, exc: Exception, attempt: int) -> bool:
-        failure = self._failure(exc)
+        failure = self._classify(exc)
         if attempt < self.retries and failure is not None and failure.retryable:
             logger.info("LLM %s/%s: retrying after %r", self.name, self.model, exc)
             time.sleep(self.retry_delay_s)
@@ -237,15 +252,22 @@ class LangChainLLM(LLMProvider):
                 raise _user_safe_error(self, exc) from exc
 
 
-class _ChatOpenAIMaxTokens(ChatOpenAI):
-    """ChatOpenAI sending ``max_tokens``, the one field Ollama, vLLM, LM Studio and Groq all
-    accept; ChatOpenAI renames it to OpenAI's newer ``max_completion_tokens``."""
+class _ChatOpenAICompatible(ChatOpenAI):
+    """ChatOpenAI for any OpenAI-compatible server, and without tiktoken.
+
+    It sends ``max_tokens``, the one field Ollama, vLLM, LM Studio and Groq all accept (ChatOpenAI
+    renames it to OpenAI's newer ``max_completion_tokens``), and counts tokens locally: ChatOpenAI's
+    own count calls tiktoken directly, whose first use of an encoding downloads it.
+    """
 
     def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
         if "max_completion_tokens" in payload:
             payload["max_tokens"] = payload.pop("max_completion_tokens")
         return payload
+
+    def get_num_tokens_from_messages(self, messages: Any, tools: Any = None, **kwargs: Any) -> int:
+        return BaseChatModel.get_num_tokens_from_messages(self, messages, tools)
 
 
 class OpenAICompatibleLLM(LangChainLLM):
@@ -257,7 +279,7 @@ class OpenAICompatibleLLM(LangChainLLM):
     def _make_chat(self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None) -> BaseChatModel:
         # Local servers need no key, but the SDK refuses to start without one; a real provider
         # answers the placeholder with 401, which becomes "refused our credentials".
-        return _ChatOpenAIMaxTokens(
+        return _ChatOpenAICompatible(
             model=self.model,
             api_key=api_key or "no-key",
             base_url=base_url or None,
