@@ -521,9 +521,7 @@ def outside_world_unreachable(monkeypatch, tmp_path):
     langsmith_utils.get_env_var.cache_clear()
 
 
-def test_answers_and_token_counts_need_no_network_beyond_the_provider(
-    outside_world_unreachable, llm, server
-):
+def test_answers_and_token_counts_need_no_network_beyond_the_provider(outside_world_unreachable, llm, server):
     server.answer("offline ", "answer")
     server.answer("streamed ", "answer")
 
@@ -542,7 +540,11 @@ def test_answers_and_token_counts_need_no_network_beyond_the_provider(
 def test_every_provider_answers_with_the_outside_world_unreachable(outside_world_unreachable, settings, make):
     server = make().start()
     try:
-        settings.LLM_PROVIDER = {AnthropicServer: "anthropic", GeminiServer: "gemini", OllamaServer: "ollama"}[make]
+        settings.LLM_PROVIDER = {
+            AnthropicServer: "anthropic",
+            GeminiServer: "gemini",
+            OllamaServer: "ollama",
+        }[make]
         settings.ANTHROPIC_API_KEY = "sk-ant-test"
         settings.ANTHROPIC_BASE_URL = settings.GEMINI_LLM_BASE_URL = server.root_url
         settings.OLLAMA_BASE_URL = server.root_url

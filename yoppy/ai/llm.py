@@ -77,8 +77,10 @@ class _Failure:
     def retryable(self) -> bool:
         if self.kind in ("timeout", "connection"):
             return True
-        return self.kind == "status" and self.status is not None and (
-            self.status in (408, 409, 429) or self.status >= 500
+        return (
+            self.kind == "status"
+            and self.status is not None
+            and (self.status in (408, 409, 429) or self.status >= 500)
         )
 
 
@@ -276,7 +278,9 @@ class OpenAICompatibleLLM(LangChainLLM):
     name = "openai"
     default_model = "gpt-4o-mini"
 
-    def _make_chat(self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None) -> BaseChatModel:
+    def _make_chat(
+        self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None
+    ) -> BaseChatModel:
         # Local servers need no key, but the SDK refuses to start without one; a real provider
         # answers the placeholder with 401, which becomes "refused our credentials".
         return _ChatOpenAICompatible(
@@ -308,7 +312,9 @@ class AnthropicLLM(LangChainLLM):
     name = "anthropic"
     default_model = "claude-haiku-4-5"
 
-    def _make_chat(self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None) -> BaseChatModel:
+    def _make_chat(
+        self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None
+    ) -> BaseChatModel:
         return ChatAnthropic(
             model=self.model,
             api_key=api_key,
@@ -329,7 +335,9 @@ class GeminiLLM(LangChainLLM):
     name = "gemini"
     default_model = "gemini-2.0-flash"
 
-    def _make_chat(self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None) -> BaseChatModel:
+    def _make_chat(
+        self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None
+    ) -> BaseChatModel:
         return ChatGoogleGenerativeAI(
             model=self.model,
             google_api_key=api_key,
@@ -380,7 +388,9 @@ def _build_from_settings() -> LLMProvider | None:
     if kind == "offline":
         return None
     if kind == "openai":
-        return OpenAICompatibleLLM(api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL, **common)
+        return OpenAICompatibleLLM(
+            api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL, **common
+        )
     if kind == "groq":
         if not settings.GROQ_API_KEY:
             raise ImproperlyConfigured("LLM_PROVIDER=groq needs GROQ_API_KEY.")
@@ -392,7 +402,9 @@ def _build_from_settings() -> LLMProvider | None:
     if kind == "anthropic":
         if not settings.ANTHROPIC_API_KEY:
             raise ImproperlyConfigured("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY.")
-        return AnthropicLLM(api_key=settings.ANTHROPIC_API_KEY, base_url=settings.ANTHROPIC_BASE_URL, **common)
+        return AnthropicLLM(
+            api_key=settings.ANTHROPIC_API_KEY, base_url=settings.ANTHROPIC_BASE_URL, **common
+        )
     if kind == "ollama":
         return OllamaLLM(base_url=settings.OLLAMA_BASE_URL, **common)
     raise ImproperlyConfigured(f"Unknown LLM_PROVIDER {kind!r}.")
