@@ -29,31 +29,33 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import httpx
 import httpx2
-import langsmith
-import ollama
-import openai
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from google.genai import errors as genai_errors
-from langchain_anthropic import ChatAnthropic
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_google_genai import ChatGoogleGenerativeAI
-from langchain_ollama import ChatOllama
-from langchain_openai import ChatOpenAI
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 logger = logging.getLogger(__name__)
 
-# Before any model runs: LangChain asks LangSmith on every call whether to trace, and LangSmith
-# answers from the environment unless told otherwise.
-langsmith.configure(enabled=False)
+# The LangChain packages and their SDKs are imported by the provider that needs them, when it is
+# built: all five together take seconds to import, and every web process imports this module.
+
+
+@cache
+def _langchain_ready() -> None:
+    """Run once before any model is built: LangChain asks LangSmith on every call whether to trace,
+    and LangSmith answers from the environment unless told otherwise."""
+    import langsmith
+
+    langsmith.configure(enabled=False)
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,6 @@ class LLMProvider(ABC):
         """
 
 
-_LC_MESSAGE = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-
-
 class LangChainLLM(LLMProvider):
     """A provider that is a LangChain chat model. Subclasses build the model (``_make_chat``),
     say how a call passes the answer's length and temperature (``_call_kwargs``), and translate
@@ -179,6 +178,7 @@ class LangChainLLM(LLMProvider):
 
     def __init__(self, *, model: str | None = None, timeout_s: float = 30.0, **connection: Any) -> None:
         self.model = model or self.default_model
+        _langchain_ready()
         self.chat = self._make_chat(timeout_s=timeout_s, **connection)
         # Belt and braces for get_num_tokens*(): no vocabulary download, whatever calls them.
         self.chat.custom_get_token_ids = _local_token_ids
@@ -216,7 +216,10 @@ class LangChainLLM(LLMProvider):
         return False
 
     def _messages(self, messages: list[LLMMessage]) -> list[BaseMessage]:
-        return [_LC_MESSAGE[m.role](content=m.content) for m in messages]
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+        return [kinds[m.role](content=m.content) for m in messages]
 
     def complete(self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3) -> str:
         kwargs = self._call_kwargs(max_tokens=max_tokens, temperature=temperature)
@@ -254,22 +257,29 @@ class LangChainLLM(LLMProvider):
                 raise _user_safe_error(self, exc) from exc
 
 
-class _ChatOpenAICompatible(ChatOpenAI):
-    """ChatOpenAI for any OpenAI-compatible server, and without tiktoken.
+@cache
+def _chat_openai_compatible() -> type:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_openai import ChatOpenAI
 
-    It sends ``max_tokens``, the one field Ollama, vLLM, LM Studio and Groq all accept (ChatOpenAI
-    renames it to OpenAI's newer ``max_completion_tokens``), and counts tokens locally: ChatOpenAI's
-    own count calls tiktoken directly, whose first use of an encoding downloads it.
-    """
+    class _ChatOpenAICompatible(ChatOpenAI):
+        """ChatOpenAI for any OpenAI-compatible server, and without tiktoken.
 
-    def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
-        payload = super()._get_request_payload(input_, stop=stop, **kwargs)
-        if "max_completion_tokens" in payload:
-            payload["max_tokens"] = payload.pop("max_completion_tokens")
-        return payload
+        It sends ``max_tokens``, the one field Ollama, vLLM, LM Studio and Groq all accept (ChatOpenAI
+        renames it to OpenAI's newer ``max_completion_tokens``), and counts tokens locally: ChatOpenAI's
+        own count calls tiktoken directly, whose first use of an encoding downloads it.
+        """
 
-    def get_num_tokens_from_messages(self, messages: Any, tools: Any = None, **kwargs: Any) -> int:
-        return BaseChatModel.get_num_tokens_from_messages(self, messages, tools)
+        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
+            payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+        def get_num_tokens_from_messages(self, messages: Any, tools: Any = None, **kwargs: Any) -> int:
+            return BaseChatModel.get_num_tokens_from_messages(self, messages, tools)
+
+    return _ChatOpenAICompatible
 
 
 class OpenAICompatibleLLM(LangChainLLM):
@@ -283,7 +293,7 @@ class OpenAICompatibleLLM(LangChainLLM):
     ) -> BaseChatModel:
         # Local servers need no key, but the SDK refuses to start without one; a real provider
         # answers the placeholder with 401, which becomes "refused our credentials".
-        return _ChatOpenAICompatible(
+        return _chat_openai_compatible()(
             model=self.model,
             api_key=api_key or "no-key",
             base_url=base_url or None,
@@ -294,6 +304,8 @@ class OpenAICompatibleLLM(LangChainLLM):
         )
 
     def _failure(self, exc: Exception) -> _Failure | None:
+        import openai
+
         if isinstance(exc, openai.OpenAIError):
             return _stainless_failure(openai, exc) or _Failure("unreadable")
         return super()._failure(exc)
@@ -315,6 +327,8 @@ class AnthropicLLM(LangChainLLM):
     def _make_chat(
         self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None
     ) -> BaseChatModel:
+        from langchain_anthropic import ChatAnthropic
+
         return ChatAnthropic(
             model=self.model,
             api_key=api_key,
@@ -324,6 +338,8 @@ class AnthropicLLM(LangChainLLM):
         )
 
     def _failure(self, exc: Exception) -> _Failure | None:
+        import anthropic
+
         if isinstance(exc, anthropic.AnthropicError):
             return _stainless_failure(anthropic, exc) or _Failure("unreadable")
         return super()._failure(exc)
@@ -338,6 +354,8 @@ class GeminiLLM(LangChainLLM):
     def _make_chat(
         self, *, timeout_s: float, api_key: str | None = None, base_url: str | None = None
     ) -> BaseChatModel:
+        from langchain_google_genai import ChatGoogleGenerativeAI
+
         return ChatGoogleGenerativeAI(
             model=self.model,
             google_api_key=api_key,
@@ -350,6 +368,8 @@ class GeminiLLM(LangChainLLM):
         return {"max_output_tokens": max_tokens, "temperature": temperature}
 
     def _failure(self, exc: Exception) -> _Failure | None:
+        from google.genai import errors as genai_errors
+
         if isinstance(exc, genai_errors.APIError):
             return _Failure("status", exc.code)
         return super()._failure(exc)
@@ -362,12 +382,16 @@ class OllamaLLM(LangChainLLM):
     default_model = "llama3.2:3b"
 
     def _make_chat(self, *, timeout_s: float, base_url: str | None = None) -> BaseChatModel:
+        from langchain_ollama import ChatOllama
+
         return ChatOllama(model=self.model, base_url=base_url or None, client_kwargs={"timeout": timeout_s})
 
     def _call_kwargs(self, *, max_tokens: int, temperature: float) -> dict[str, Any]:
         return {"options": {"num_predict": max_tokens, "temperature": temperature}}
 
     def _failure(self, exc: Exception) -> _Failure | None:
+        import ollama
+
         if isinstance(exc, ollama.ResponseError):
             return _Failure("status", exc.status_code)
         if isinstance(exc, ConnectionError):  # the client's own, for httpx's ConnectError
