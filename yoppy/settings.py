@@ -359,14 +359,25 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", min(CPU_CORES, 4), minimum=1)
 # AI providers (yoppy/ai/). Each integration is enabled by its key.
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
-# Any OpenAI-compatible server: OpenAI itself, Ollama, vLLM (e.g. http://localhost:11434/v1).
+# Any OpenAI-compatible server: OpenAI itself, vLLM, LM Studio, Ollama's /v1.
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 GEMINI_API_KEY = env_str("GEMINI_API_KEY")
+# Gemini's OpenAI-compatible endpoint, used by the gemini embedding provider.
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/")
+# Gemini's native API root, used for answers and profiles (LangChain's google-genai);
+# unset: Google's own endpoint. Set it only for a gateway or proxy.
+GEMINI_LLM_BASE_URL = env_str("GEMINI_LLM_BASE_URL")
 GROQ_API_KEY = env_str("GROQ_API_KEY")
+# Groq's OpenAI-compatible endpoint (langchain-groq pins groq<1, which clashes with our pins).
+GROQ_BASE_URL = env_str("GROQ_BASE_URL", "https://api.groq.com/openai/v1")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")  # unset: the SDK's default (api.anthropic.com)
+# Ollama's native API; LLM_PROVIDER=ollama is never picked by default (it needs no key).
+OLLAMA_BASE_URL = env_str("OLLAMA_BASE_URL", "http://localhost:11434")
 OPENAI_ENABLED = bool(OPENAI_API_KEY or OPENAI_BASE_URL)
 GEMINI_ENABLED = bool(GEMINI_API_KEY)
 GROQ_ENABLED = bool(GROQ_API_KEY)
+ANTHROPIC_ENABLED = bool(ANTHROPIC_API_KEY)
 
 # Embeddings: "local" (all-MiniLM-L6-v2 shipped in a wheel, offline, 384-d), "openai", "gemini".
 EMBEDDING_PROVIDER = env_str("EMBEDDING_PROVIDER", "local")
@@ -380,16 +391,26 @@ EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 64, minimum=1)
 EMBEDDING_DTYPE = env_str("EMBEDDING_DTYPE", "auto")
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", minimum=1)  # torch threads; default: all cores
 
-# Answers and profiles: "openai" (any OpenAI-compatible server), "gemini", "groq", or "offline"
-# (no LLM: extractive answers and a local profile). Default: the first provider with a key.
+# Answers and profiles: "openai" (any OpenAI-compatible server), "groq", "gemini", "anthropic",
+# "ollama", or "offline" (no LLM: extractive answers and a local profile). Default: the first
+# provider with a key, in this order: groq, openai, gemini, anthropic; else offline.
+LLM_PROVIDERS = ("openai", "groq", "gemini", "anthropic", "ollama", "offline")
 LLM_PROVIDER = env_str(
     "LLM_PROVIDER",
-    "groq" if GROQ_ENABLED else "openai" if OPENAI_ENABLED else "gemini" if GEMINI_ENABLED else "offline",
+    "groq"
+    if GROQ_ENABLED
+    else "openai"
+    if OPENAI_ENABLED
+    else "gemini"
+    if GEMINI_ENABLED
+    else "anthropic"
+    if ANTHROPIC_ENABLED
+    else "offline",
 )
-if LLM_PROVIDER not in {"openai", "gemini", "groq", "offline"}:
+if LLM_PROVIDER not in LLM_PROVIDERS:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("LLM_PROVIDER must be openai, gemini, groq or offline.")
+    raise ImproperlyConfigured(f"LLM_PROVIDER must be one of {', '.join(LLM_PROVIDERS)}.")
 LLM_MODEL = env_str("LLM_MODEL")  # the provider's default when unset
 LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 30.0)
 

@@ -51,7 +51,13 @@ class RecordedRequest:
 
 
 class OpenAIServer:
-    """See the module docstring. Binds 127.0.0.1 on a free port; ``url`` ends with ``/v1``."""
+    """See the module docstring. Binds 127.0.0.1 on a free port; ``url`` ends with ``/v1``.
+
+    Other providers' servers (tests/ai/provider_servers.py) share the scripting and swap the
+    request handler (``handler``) for one speaking their wire format.
+    """
+
+    handler: type[BaseHTTPRequestHandler]  # set below, once _Handler exists
 
     def __init__(self, *, embedding_dim: int = 1536, seed: int = 0) -> None:
         self.embedding_dim = embedding_dim
@@ -68,7 +74,7 @@ class OpenAIServer:
     def start(self) -> OpenAIServer:
         server = self
 
-        class Handler(_Handler):
+        class Handler(self.handler):
             owner = server
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -131,7 +137,7 @@ class OpenAIServer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    owner: OpenAIServer
+    owner: Any  # the OpenAIServer (or subclass) this handler serves
     # HTTP/1.0: the connection closes after each answer, which ends an SSE body without chunking.
     protocol_version = "HTTP/1.0"
 
@@ -231,3 +237,6 @@ class _Handler(BaseHTTPRequestHandler):
         event({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
+
+
+OpenAIServer.handler = _Handler
