@@ -38,10 +38,13 @@ class AnswerDone:
     confidence: str
     confidence_label: str
     offline: bool
+    # Anything else the answerer reports (e.g. related moments offered with a refusal); surfaces
+    # that do not know a key ignore it.
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **self.extra,
             "message_id": self.message_id,
             "text": self.text,
             "html": self.html,

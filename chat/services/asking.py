@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from channels_app.models import Channel
-from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
+from chat.events import AnswerEvent, AnswerFailed
 from chat.models import Conversation, Message
 from chat.services.answering import answer_events
 from chat.services.askers import Asker, QuestionRefused
@@ -58,32 +58,14 @@ def answer_stream(
 def message_answer(*, message: Message, channel_ids: list[int] | None = None) -> Iterator[AnswerEvent]:
     """The events of a claimed pending answer (``message_claim_for_streaming``): pieces, then one
     AnswerDone or AnswerFailed. Never raises: an unexpected failure is logged, the answer marked
-    failed, and the fan gets AnswerFailed."""
-    screen = _PieceScreen()
+    failed, and the fan gets AnswerFailed.
+
+    The streaming URL filter (no URL, domain, markdown link or image in any piece) belongs in
+    ``answer_events``, where pieces are generated, so every surface relays them as they come."""
     try:
-        for event in answer_events(message=message, channel_ids=channel_ids):
-            if isinstance(event, TextPiece):
-                if text := screen.feed(event.text):
-                    yield TextPiece(text)
-                continue
-            if isinstance(event, AnswerDone) and (rest := screen.flush()):
-                yield TextPiece(rest)
-            yield event
+        yield from answer_events(message=message, channel_ids=channel_ids)
     except Exception:
         logger.exception("answer %s failed", message.pk)
         Message.objects.filter(pk=message.pk).update(status=Message.Status.ERROR)
         yield AnswerFailed(FAILED_MESSAGE)
 
-
-class _PieceScreen:
-    """The seam for the streaming URL filter (issue 11: no URL, domain, markdown link or image in
-    any streamed piece, even for a moment): every piece goes through ``feed`` and what is held
-    back comes out through ``flush`` before the final event. chat/answers' filter has this shape
-    (``SafeStream``); until it is merged here, pieces pass unchanged and only the final HTML and
-    plain text are sanitised."""
-
-    def feed(self, piece: str) -> str:
-        return piece
-
-    def flush(self) -> str:
-        return ""
