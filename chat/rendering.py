@@ -4,6 +4,7 @@ answers and for the final event of a streamed one, so citation markup exists onc
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 from django.template.loader import render_to_string
@@ -11,6 +12,8 @@ from django.utils.html import strip_tags
 
 from chat import answers
 from chat.models import Message
+
+_BLANK_LINES = re.compile(r"\n\s*\n\s*")
 
 
 def answer_block_context(*, markdown: str, citations: Sequence[answers.Citation], confidence: str) -> dict:
@@ -23,15 +26,10 @@ def answer_block_context(*, markdown: str, citations: Sequence[answers.Citation]
     }
 
 
-def answer_block_html(*, markdown: str, citations: Sequence[answers.Citation], confidence: str) -> str:
-    return render_to_string(
-        "chat/_answer.html", answer_block_context(markdown=markdown, citations=citations, confidence=confidence)
-    ).strip()
-
-
-def answer_plain_text(*, markdown: str, citations: Sequence[answers.Citation]) -> str:
-    """The answer without markup, from the same sanitised HTML (so it holds no URL either);
-    citation buttons read "[n]"."""
-    body = answers.answer_html(markdown, citations=citations)
-    body = body.replace("</p>", "\n\n").replace("<br>", "\n").replace("</li>", "\n")
-    return html.unescape(strip_tags(body)).strip()
+def answer_block(*, markdown: str, citations: Sequence[answers.Citation], confidence: str) -> tuple[str, str]:
+    """The answer block's HTML and the answer as plain text, from one sanitised rendering (so the
+    text holds no URL either; citation buttons read "[n]")."""
+    context = answer_block_context(markdown=markdown, citations=citations, confidence=confidence)
+    body = context["answer_html"].replace("</p>", "\n\n").replace("<br>", "\n").replace("</li>", "\n")
+    text = _BLANK_LINES.sub("\n\n", html.unescape(strip_tags(body))).strip()
+    return render_to_string("chat/_answer.html", context).strip(), text

@@ -19,7 +19,7 @@ from channels_app.services.profile import ChannelProfile, style_prompt
 from chat import answers
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
-from chat.rendering import answer_block_html, answer_plain_text
+from chat.rendering import answer_block
 from chat.selectors import history_for
 from chat.services.retrieval import passages_search, query_for_retrieval
 from yoppy.ai.llm import LLMError, llm_provider
@@ -110,11 +110,12 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         first_token_ms=first_token_ms,
         completion_tokens=len(pieces),
     )
+    block_html, plain_text = answer_block(markdown=content, citations=citations, confidence=confidence)
     yield AnswerDone(
         message_id=message.pk,
-        text=answer_plain_text(markdown=content, citations=citations),
+        text=plain_text,
         markdown=content,
-        html=answer_block_html(markdown=content, citations=citations, confidence=confidence),
+        html=block_html,
         citations=tuple(citations),
         confidence=confidence,
         confidence_label=Message.CONFIDENCE_LABELS.get(confidence, ""),

@@ -198,3 +198,16 @@ def test_an_asker_needs_an_identity_and_web_kinds_their_own_constructors(alice):
         Asker.paid_by(AskerKind.API_KEY, "", payer=alice)
     with pytest.raises(ValueError):
         Asker.paid_by(AskerKind.USER, "1", payer=alice)
+
+
+def test_the_plain_text_keeps_markers_and_paragraphs_and_drops_markup_and_links():
+    from chat.answers import Citation
+    from chat.rendering import answer_block
+
+    cited = [Citation(number=1, video_id=1, video_title="Starter", youtube_id="abcdefghijk", start_s=61.0, end_s=64.0)]
+    markdown = "**Mix** flour and water [1]\n\n> see [the docs](https://evil.example/x) and ![i](https://evil.example/i.png)"
+
+    block_html, text = answer_block(markdown=markdown, citations=cited, confidence="high")
+
+    assert text.startswith("Mix flour and water [1]\n\n") and "evil.example" not in text and "*" not in text
+    assert 'data-start="61"' in block_html and "High confidence" in block_html
