@@ -12,6 +12,28 @@ from django.urls import reverse
 from pgvector.django import VectorField
 
 
+class ChannelQuerySet(models.QuerySet):
+    """The one home of who may see which channel; chat, affiliates, bots, communities and the
+    widget all ask through these methods, so the rule cannot drift between copies."""
+
+    def alive(self) -> ChannelQuerySet:
+        """Channels not being deleted: a deletion hides the channel at once, before the
+        channel_delete job removes its rows."""
+        return self.filter(delete_requested_at__isnull=True)
+
+    def visible_to(self, user) -> ChannelQuerySet:
+        """Alive channels ``user`` may chat with: every public one, and their own private ones.
+        ``user`` may be None or anonymous (public channels only)."""
+        visible = models.Q(is_public=True)
+        if user is not None and user.is_authenticated:
+            visible |= models.Q(owner=user)
+        return self.alive().filter(visible)
+
+    def owned_by(self, user) -> ChannelQuerySet:
+        """The owner's alive channels (their dashboard)."""
+        return self.alive().filter(owner=user)
+
+
 class Channel(models.Model):
     """What a creator added: a YouTube channel, a playlist, a single video, or uploads only."""
 
@@ -69,6 +91,8 @@ class Channel(models.Model):
     # Set when the owner deletes the channel: it disappears at once, the channel_delete job then
     # removes rows, files and queued jobs.
     delete_requested_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

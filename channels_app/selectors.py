@@ -9,7 +9,7 @@ from channels_app.models import Channel, Video
 
 
 def channel_list_for_owner(*, user) -> QuerySet[Channel]:
-    return Channel.objects.filter(owner=user, delete_requested_at__isnull=True).order_by("-created_at")
+    return Channel.objects.owned_by(user).order_by("-created_at")
 
 
 def channel_get_for_owner(*, user, pk: int) -> Channel:

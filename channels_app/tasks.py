@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def _live_channel(channel_id: int) -> Channel | None:
-    return Channel.objects.select_related("owner").filter(pk=channel_id, delete_requested_at__isnull=True).first()
+    return Channel.objects.alive().select_related("owner").filter(pk=channel_id).first()
 
 
 def channel_process(channel_id: int) -> None:
@@ -37,9 +37,8 @@ def channel_sync(channel_id: int) -> None:
 
 def channel_sync_all() -> None:
     """Daily: sync every finished channel (scheduled in yoppy.scheduler)."""
-    ids = Channel.objects.filter(
+    ids = Channel.objects.alive().filter(
         status__in=[Channel.Status.READY, Channel.Status.READY_WITH_ERRORS],
-        delete_requested_at__isnull=True,
         is_demo=False,
     ).exclude(kind__in=[Channel.Kind.UPLOADS, Channel.Kind.VIDEO]).values_list("pk", flat=True)
     for channel_id in ids:

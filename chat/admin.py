@@ -18,12 +18,12 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["title", "channel", "user", "created_at", "updated_at"]
-    list_filter = ["created_at"]
+    list_display = ["title", "channel", "asker_kind", "user", "created_at", "updated_at"]
+    list_filter = ["asker_kind", "created_at"]
     list_select_related = ["channel", "user"]
-    search_fields = ["title", "user__email", "channel__title"]
+    search_fields = ["title", "user__email", "channel__title", "asker_ref"]
     raw_id_fields = ["channel", "user"]
-    readonly_fields = ["channel", "user", "session_key", "title", "created_at", "updated_at", "expires_at"]
+    readonly_fields = ["channel", "asker_kind", "asker_ref", "user", "session_key", "title", "created_at", "updated_at", "expires_at"]
     inlines = [MessageInline]
 
 

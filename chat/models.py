@@ -7,14 +7,31 @@ from django.db import models
 from django.db.models import Q
 
 
+class AskerKind(models.TextChoices):
+    """Who asks, and so which quota pool pays (chat.services.askers holds the rule of each kind)."""
+
+    USER = "user", "Signed-in user"
+    WEB_SESSION = "web_session", "Anonymous web visitor"
+    DISCORD_MEMBER = "discord_member", "Discord user in a server"
+    TELEGRAM_CHAT = "telegram_chat", "Telegram chat"
+    WHOP_MEMBER = "whop_member", "Whop community member"
+    WIDGET_VISITOR = "widget_visitor", "Website widget visitor"
+    API_KEY = "api_key", "Developer API key"
+
+
 class Conversation(models.Model):
-    """A fan's chat with one channel: a signed-in user's, or an anonymous session's (24 h)."""
+    """A fan's chat with one channel. It belongs to an asker (``asker_kind`` + ``asker_ref``): a
+    signed-in user (also in ``user``, which their conversation list reads), an anonymous web
+    session (also in ``session_key``; expires after 24 h), or a bot, widget or API identity."""
 
     channel = models.ForeignKey("channels_app.Channel", on_delete=models.CASCADE, related_name="conversations")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="conversations"
     )
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    asker_kind = models.CharField(max_length=24, choices=AskerKind.choices)
+    # Who within the kind: a user id, a session key, "<guild>:<user>", a chat id, a key id...
+    asker_ref = models.CharField(max_length=200)
     title = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -23,10 +40,9 @@ class Conversation(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(user__isnull=False) | ~Q(session_key=""), name="chat_conversation_has_an_owner"
-            )
+            models.CheckConstraint(condition=~Q(asker_ref=""), name="chat_conversation_has_an_asker"),
         ]
+        indexes = [models.Index(fields=["asker_kind", "asker_ref", "channel"])]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"

@@ -14,15 +14,8 @@ from channels_app.models import Channel
 from chat.models import Conversation, Message
 
 
-def _chattable(user) -> QuerySet[Channel]:
-    visible = Q(is_public=True)
-    if user is not None and user.is_authenticated:
-        visible |= Q(owner=user)
-    return Channel.objects.filter(visible, delete_requested_at__isnull=True).select_related("owner")
-
-
 def channel_get_for_chat(*, user, pk: int | None = None, slug: str | None = None) -> Channel:
-    channels = _chattable(user)
+    channels = Channel.objects.visible_to(user).select_related("owner")
     channel = channels.filter(pk=pk).first() if pk is not None else channels.filter(slug=slug).first()
     if channel is None or (slug is not None and not channel.is_public):
         # /c/<slug> is the public page: even the owner's private channel is not served there.
@@ -31,7 +24,7 @@ def channel_get_for_chat(*, user, pk: int | None = None, slug: str | None = None
 
 
 def channel_get_public(*, slug: str) -> Channel:
-    channel = Channel.objects.filter(slug=slug, is_public=True, delete_requested_at__isnull=True).first()
+    channel = Channel.objects.visible_to(None).filter(slug=slug).first()
     if channel is None:
         raise Http404("No such channel.")
     return channel
@@ -55,11 +48,37 @@ def conversation_get_for_viewer(*, user, session_key: str, pk: int) -> Conversat
     else:
         query = query.none()
     conversation = query.first()
-    if conversation is None or conversation.channel.delete_requested_at is not None:
+    if conversation is None:
         raise Http404("No such conversation.")
-    # The channel may have gone private since: then only its owner may go on.
+    # The channel may have been deleted or gone private since: then only its owner may go on.
     channel_get_for_chat(user=user, pk=conversation.channel_id)
     return conversation
+
+
+def conversation_get_for_asker(*, asker, pk: int) -> Conversation:
+    """The asker's conversation by id (a bot, the widget or the API resuming one), or 404; its
+    channel must still be visible to the asker's account (public, or theirs)."""
+    conversation = (
+        Conversation.objects.select_related("channel", "channel__owner")
+        .filter(pk=pk, asker_kind=asker.kind, asker_ref=asker.ref)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    channel_get_for_chat(user=asker.user, pk=conversation.channel_id)
+    return conversation
+
+
+def conversation_latest_for_asker(*, asker, channel: Channel) -> Conversation | None:
+    """The asker's most recent live conversation with ``channel`` (a Telegram chat or a Discord
+    member goes on where they left off), or None."""
+    return (
+        Conversation.objects.filter(channel=channel, asker_kind=asker.kind, asker_ref=asker.ref)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by("-updated_at", "-id")
+        .first()
+    )
 
 
 def message_get_for_viewer(*, user, session_key: str, pk: int) -> Message:

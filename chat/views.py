@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import answers, selectors
+from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
 from chat.services import conversations as services
-from chat.services.answering import answer_events
+from chat.services.asking import message_answer
 from yoppy.http.client_ip import client_ip
 from yoppy.http.ids import id_from
 
@@ -34,15 +35,18 @@ def _session_key(request: HttpRequest, *, create: bool = False) -> str:
 
 
 def _asker(request: HttpRequest) -> services.Asker:
-    user = request.user if request.user.is_authenticated else None
-    return services.Asker(user=user, session_key=_session_key(request, create=user is None), ip=client_ip(request))
+    if request.user.is_authenticated:
+        return services.Asker.signed_in(request.user, ip=client_ip(request))
+    return services.Asker.web_session(_session_key(request, create=True), ip=client_ip(request))
 
 
 def _rendered(messages: list[Message]) -> list[Message]:
-    """Stored answers are markdown; render and sanitise them the same way as when streamed."""
+    """Stored answers are markdown; render and sanitise them the same way as when streamed, for
+    templates/chat/_answer.html (the partial the stream's final event is rendered with too)."""
     for message in messages:
         if message.role == Message.Role.ASSISTANT and message.status == Message.Status.COMPLETE:
-            message.html = answers.answer_html(message.content, citations=answers.citations_from_dicts(message.citations))
+            message.citation_list = answers.citations_from_dicts(message.citations)
+            message.html = answers.answer_html(message.content, citations=message.citation_list)
     return messages
 
 
@@ -151,22 +155,20 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
+def _sse_event(event: AnswerEvent) -> str:
+    """The answer core's events as the page's SSE: "token", then "done" or "error"."""
+    if isinstance(event, TextPiece):
+        return _sse("token", {"text": event.text})
+    if isinstance(event, AnswerDone):
+        return _sse("done", event.as_dict())
+    if isinstance(event, AnswerFailed):
+        return _sse("error", {"message": event.message})
+    raise TypeError(f"not an answer event: {event!r}")
+
+
 def _sync_stream(message: Message) -> Iterator[str]:
-    try:
-        for event, data in answer_events(message=message):
-            yield _sse(event, data)
-    except Exception:
-        logger.exception("answer %s failed", message.pk)
-        try:
-            # Ended as failed with the question given back. When the database itself is what
-            # broke, this fails too: the fan still gets the error event, and the answers sweep
-            # ends the message once the database is back.
-            if not connection.in_atomic_block:
-                connection.close()  # a broken connection is dropped; the pool checks the next
-            services.answer_fail(message_id=message.pk)
-        except Exception:
-            logger.warning("answer %s could not be marked failed; the sweep will", message.pk, exc_info=True)
-        yield _sse("error", {"message": "Something went wrong while answering. Please try again."})
+    for event in message_answer(message=message):
+        yield _sse_event(event)
 
 
 async def _async_stream(message: Message) -> AsyncIterator[str]:

@@ -42,7 +42,7 @@ def _check_channel_limit(*, owner) -> None:
     plan = user_plan_lock(user=owner)
     if plan.channel_limit is None:
         return
-    used = Channel.objects.filter(owner=owner, is_demo=False, delete_requested_at__isnull=True).count()
+    used = Channel.objects.owned_by(owner).filter(is_demo=False).count()
     if used >= plan.channel_limit:
         raise ChannelLimitReached(
             f"Your {plan.name} plan includes {plan.channel_limit} channels and you have {used}. "

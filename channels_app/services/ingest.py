@@ -67,7 +67,7 @@ def channel_process(*, channel: Channel, client: YouTubeClient | None = None) ->
         return
 
     same = (
-        Channel.objects.filter(owner=channel.owner, kind=channel.kind, delete_requested_at__isnull=True)
+        Channel.objects.owned_by(channel.owner).filter(kind=channel.kind)
         .exclude(pk=channel.pk)
         .filter(youtube_channel_id=info.youtube_channel_id)
     )

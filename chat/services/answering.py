@@ -1,6 +1,7 @@
 """Answer a pending question: retrieve, generate (LLM or offline), stream, then store.
 
-``answer_events`` is a plain generator of (event, data) pairs; the SSE view only formats them.
+``answer_events`` is a plain generator of neutral events (chat.events); the answer core
+(chat.services.asking) is what surfaces call, and the SSE view only formats its events.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.db import connection
 from billing.selectors import plan_get_for_user
 from channels_app.services.profile import ChannelProfile, style_prompt
 from chat import answers
+from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
+from chat.rendering import answer_block
 from chat.selectors import history_for
 from chat.services.retrieval import passages_search, query_for_retrieval
 from yoppy.ai.llm import LLMError, llm_provider
@@ -43,10 +46,11 @@ def _connection_release() -> None:
         connection.close()
 
 
-def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
-    """Yield ("token", {"text"}) events, then one ("done", {...}) or ("error", {"message"}).
+def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> Iterator[AnswerEvent]:
+    """Yield TextPiece events, then one AnswerDone or AnswerFailed.
 
-    Precondition: ``message`` is an assistant message claimed for streaming.
+    Precondition: ``message`` is an assistant message claimed for streaming. ``channel_ids``: the
+    channels searched (default: the conversation's, whose persona answers).
     """
     started = time.monotonic()
     conversation = message.conversation
@@ -60,7 +64,7 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
     _connection_release()
 
     query = query_for_retrieval(question=question, history=history, llm=llm)
-    passages = passages_search(query=query, channel_ids=[channel.pk])
+    passages = passages_search(query=query, channel_ids=channel_ids or [channel.pk])
     citations = answers.citations_for(passages)
     confidence = answers.confidence_for(passages)
     creator = channel.display_name
@@ -86,17 +90,16 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
             if first_token_ms is None:
                 first_token_ms = int((time.monotonic() - started) * 1000)
             pieces.append(piece)
-            yield "token", {"text": piece}
+            yield TextPiece(piece)
     except LLMError as exc:
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.ERROR, content=str(exc), provider=llm.name if llm else "offline",
             latency_ms=int((time.monotonic() - started) * 1000),
         )  # fmt: skip
-        yield "error", {"message": str(exc)}
+        yield AnswerFailed(str(exc))
         return
 
     content = answers.strip_unknown_citations("".join(pieces).strip(), len(citations))
-    html = answers.answer_html(content, citations=citations)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.COMPLETE,
         content=content,
@@ -107,13 +110,17 @@ def answer_events(*, message: Message) -> Iterator[tuple[str, dict]]:
         first_token_ms=first_token_ms,
         completion_tokens=len(pieces),
     )
-    yield "done", {
-        "html": html,
-        "citations": [citation.as_dict() for citation in citations],
-        "confidence": confidence,
-        "offline": llm is None,
-        "message_id": message.pk,
-    }
+    block_html, plain_text = answer_block(markdown=content, citations=citations, confidence=confidence)
+    yield AnswerDone(
+        message_id=message.pk,
+        text=plain_text,
+        markdown=content,
+        html=block_html,
+        citations=tuple(citations),
+        confidence=confidence,
+        confidence_label=Message.CONFIDENCE_LABELS.get(confidence, ""),
+        offline=llm is None,
+    )
 
 
 def _style(channel) -> str:

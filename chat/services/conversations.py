@@ -1,94 +1,33 @@
-"""Writes for chat: asking (quota first), regenerating, deleting conversations."""
+"""Writes for chat: asking (the asker's quota first), regenerating, deleting conversations.
+
+``question_ask`` is the claim/quota step of the answer core (chat.services.asking); the web page
+calls it on its own (POST, then the stream), every other surface through ``answer_stream``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import quota_consume, quota_release
+from billing.services import quota_release
 from channels_app.models import Channel
-from chat.models import Conversation, Message
+from chat.models import AskerKind, Conversation, Message
+from chat.services.askers import Asker, QuestionRefused, session_allowance_give_back
+
+__all__ = [
+    "Asker",
+    "QuestionRefused",
+    "answer_regenerate",
+    "conversation_delete",
+    "conversations_delete_expired",
+    "message_claim_for_streaming",
+    "question_ask",
+]
 
 MAX_QUESTION_CHARS = 2000
-
-
-class QuestionRefused(Exception):
-    """The question cannot be asked now; the message says why and what to do."""
-
-    def __init__(self, message: str, *, upgrade: bool = False, sign_up: bool = False):
-        super().__init__(message)
-        self.upgrade = upgrade
-        self.sign_up = sign_up
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who asks: a signed-in user, or an anonymous session from an IP address."""
-
-    user: object | None
-    session_key: str
-    ip: str
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.user is None or not self.user.is_authenticated
-
-
-@functools.cache
-def _redis(url: str) -> redis.Redis:
-    """One client, with its connection pool, per process and URL. (django_rq.get_connection builds
-    a new client on every call: one TCP connection per question, ~5 ms each in a burst of fans.)"""
-    return redis.Redis.from_url(url)
-
-
-def _anonymous_session_key(*, day: dt.date, session_key: str) -> str:
-    return f"yoppy:anon-questions:{day.strftime('%Y%m%d')}:session:{session_key}"
-
-
-def _anonymous_quota_take(*, asker: Asker) -> None:
-    """Count one anonymous question per session and per IP for today, in Redis, or refuse.
-
-    INCR is atomic; on going over either limit both counters are given back, so a refused
-    question costs nothing.
-    """
-    counters = _redis(settings.REDIS_URL)
-    now = timezone.now()
-    keys = [
-        (_anonymous_session_key(day=now.date(), session_key=asker.session_key), settings.ANON_QUESTIONS_PER_SESSION),
-        (f"yoppy:anon-questions:{now.strftime('%Y%m%d')}:ip:{asker.ip}", settings.ANON_QUESTIONS_PER_IP),
-    ]
-    pipe = counters.pipeline()
-    for key, _ in keys:
-        pipe.incr(key)
-        pipe.expire(key, 2 * 24 * 3600)
-    counts = pipe.execute()[::2]
-    if any(count > limit for count, (_, limit) in zip(counts, keys, strict=True)):
-        pipe = counters.pipeline()
-        for key, _ in keys:
-            pipe.decr(key)
-        pipe.execute()
-        raise QuestionRefused(
-            "You've used today's free questions. Sign up free to keep chatting.", sign_up=True
-        )
-
-
-def _quota_take(*, asker: Asker) -> None:
-    """One question is one query, taken before any model runs (the original counted after)."""
-    if asker.is_anonymous:
-        _anonymous_quota_take(asker=asker)
-        return
-    decision = quota_consume(user=asker.user)
-    if not decision.allowed:
-        raise QuestionRefused(
-            f"You've used all {decision.limit} questions of your plan this month. Upgrade for more.",
-            upgrade=True,
-        )
 
 
 def _clean_question(text: str) -> str:
@@ -105,21 +44,26 @@ def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Con
     """Record a fan's question and a pending answer to stream; returns the pending answer.
 
     Preconditions: ``channel`` and ``conversation`` were fetched through chat.selectors for this
-    asker (access checked). Raises QuestionRefused (nothing stored, nothing consumed) when the
-    question is empty, too long, or over quota.
+    asker (access checked; the conversation is the asker's). Raises QuestionRefused (nothing
+    stored, nothing consumed) when the question is empty, too long, or over the asker's quota.
     """
     question = _clean_question(text)
     if channel.status not in {Channel.Status.READY, Channel.Status.READY_WITH_ERRORS} and not channel.chunks_count:
         raise QuestionRefused("This channel is still being processed. Try again in a few minutes.")
-    _quota_take(asker=asker)
+    if conversation is not None and (conversation.asker_kind, conversation.asker_ref) != (asker.kind, asker.ref):
+        raise ValueError("the conversation belongs to another asker")  # a caller skipped the selector
+    asker.quota_take()
     if conversation is None:
         conversation = Conversation.objects.create(
             channel=channel,
-            user=None if asker.is_anonymous else asker.user,
-            session_key=asker.session_key if asker.is_anonymous else "",
+            asker_kind=asker.kind,
+            asker_ref=asker.ref,
+            # The web pages list conversations by user or by session.
+            user=asker.user if asker.is_web_user else None,
+            session_key=asker.ref if asker.is_web_session else "",
             title=question[:200],
             expires_at=timezone.now() + dt.timedelta(seconds=settings.ANON_CONVERSATION_TTL_S)
-            if asker.is_anonymous
+            if asker.is_web_session
             else None,
         )
     asked = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=question)
@@ -136,7 +80,7 @@ def answer_regenerate(*, asker: Asker, conversation: Conversation) -> Message:
     last = conversation.messages.filter(role=Message.Role.ASSISTANT).order_by("-created_at", "-id").first()
     if last is None or last.question_id is None:
         raise QuestionRefused("There is no answer to regenerate yet.")
-    _quota_take(asker=asker)
+    asker.quota_take()
     question = last.question
     last.delete()
     return Message.objects.create(
@@ -159,16 +103,16 @@ def _quota_give_back(*, message: Message) -> None:
     """Return the question of an answer that never came to whoever it was taken from.
 
     A signed-in fan's monthly count goes down; an anonymous fan gets the session's daily
-    question back (the per-IP count stays: the message does not keep the fan's address).
+    question back. Askers of other kinds (bots, widget, API) are charged to a payer the
+    conversation does not record yet, so their question is not given back.
     """
     conversation = message.conversation
-    if conversation.user_id:
+    if conversation.asker_kind == AskerKind.USER and conversation.user_id:
         quota_release(user=conversation.user, taken_at=message.created_at)
-        return
-    key = _anonymous_session_key(day=message.created_at.astimezone(dt.UTC).date(), session_key=conversation.session_key)
-    counters = _redis(settings.REDIS_URL)
-    if int(counters.get(key) or 0) > 0:
-        counters.decr(key)
+    elif conversation.asker_kind == AskerKind.WEB_SESSION:
+        session_allowance_give_back(
+            session_key=conversation.asker_ref, day=message.created_at.astimezone(dt.UTC).date()
+        )
 
 
 ANSWER_LOST_TEXT = "This answer was interrupted. Your question was not counted; please ask again."

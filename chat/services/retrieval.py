@@ -38,9 +38,17 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection, transaction
 
+from channels_app.models import Channel, Chunk, Video
 from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
 
 logger = logging.getLogger(__name__)
+
+# Table names come from the models, so a renamed table (db_table) cannot leave this SQL behind.
+# Quoted as identifiers; only these names and integers are ever formatted into the statements.
+_CHUNK_TABLE = Chunk._meta.db_table
+_CHUNKS = connection.ops.quote_name(_CHUNK_TABLE)
+_VIDEOS = connection.ops.quote_name(Video._meta.db_table)
+_CHANNELS = connection.ops.quote_name(Channel._meta.db_table)
 
 Mode = Literal["hybrid", "dense", "keyword"]
 
@@ -275,7 +283,7 @@ def dense_sql(dim: int) -> str:
     dim = int(dim)
     # Only the integer dimension is formatted in.
     return (
-        f"SELECT id FROM channels_app_chunk "  # noqa: S608  # nosec B608  # only the integer dimension is formatted in
+        f"SELECT id FROM {_CHUNKS} "  # noqa: S608  # nosec B608  # only the dimension and the model's own table name are formatted in
         f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
         f"ORDER BY (embedding::vector({dim})) <=> %s::vector({dim}) LIMIT %s"
     )
@@ -291,7 +299,7 @@ def dense_exact_sql(dim: int) -> str:
     dim = int(dim)
     # Only the integer dimension is formatted in.
     return (
-        f"SELECT id FROM channels_app_chunk "  # noqa: S608  # nosec B608  # only the integer dimension is formatted in
+        f"SELECT id FROM {_CHUNKS} "  # noqa: S608  # nosec B608  # only the dimension and the model's own table name are formatted in
         f"WHERE embedding_dim = {dim} AND embedding_model = %s AND channel_id = ANY(%s) "
         f"ORDER BY embedding <=> %s::vector LIMIT %s"
     )
@@ -301,7 +309,7 @@ def _chunks_total(cursor, channel_ids: list[int]) -> int:
     """Chunks of the asked channels: their denormalised count (channel_refresh_progress), which
     may lag behind an ingestion in progress."""
     cursor.execute(
-        "SELECT coalesce(sum(chunks_count), 0) FROM channels_app_channel WHERE id = ANY(%s)", [channel_ids]
+        f"SELECT coalesce(sum(chunks_count), 0) FROM {_CHANNELS} WHERE id = ANY(%s)", [channel_ids]  # noqa: S608
     )
     return int(cursor.fetchone()[0])
 
@@ -355,13 +363,13 @@ def _terms(cursor, *, query: str, channel_ids: list[int], total: int) -> tuple[l
             SELECT e.lexeme, e.freq
             FROM pg_stats s,
                  unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, freq)
-            WHERE s.schemaname = current_schema() AND s.tablename = 'channels_app_chunk'
+            WHERE s.schemaname = current_schema() AND s.tablename = %(table)s
               AND s.attname = 'search_vector'
         )
         SELECT t.lexeme, c.freq, (SELECT min(freq) FROM common WHERE lexeme IS NOT NULL)
         FROM terms t LEFT JOIN common c ON c.lexeme = t.lexeme
         """,
-        {"text": keyword_text(query), "stop": _STOP_LEXEMES},
+        {"text": keyword_text(query), "stop": _STOP_LEXEMES, "table": _CHUNK_TABLE},
     )
     rows = cursor.fetchall()
     if not rows:
@@ -371,15 +379,15 @@ def _terms(cursor, *, query: str, channel_ids: list[int], total: int) -> tuple[l
     to_count = [lexeme for lexeme, *_ in rows if lexeme not in dfs]
     if to_count:
         cursor.execute(
-            """
+            f"""
             SELECT t.lexeme, (
                 SELECT count(*) FROM (
-                    SELECT 1 FROM channels_app_chunk c
+                    SELECT 1 FROM {_CHUNKS} c
                     WHERE c.channel_id = ANY(%(channels)s) AND c.search_vector @@ quote_literal(t.lexeme)::tsquery
                     LIMIT %(cap)s
                 ) capped)
             FROM unnest(%(lexemes)s::text[]) AS t(lexeme)
-            """,
+            """,  # noqa: S608
             {"lexemes": to_count, "channels": channel_ids, "cap": DF_CAP},
         )
         between = math.sqrt(DF_CAP * max(DF_CAP, (floor or 0) * total))  # geometric middle: IDF is a log
@@ -470,7 +478,7 @@ def _scored_hits(
         f"""
         WITH terms AS (SELECT * FROM unnest(%(lexemes)s::text[], %(idfs)s::float8[]) AS t(lexeme, idf)),
         pool AS MATERIALIZED (
-            SELECT id, search_vector FROM channels_app_chunk
+            SELECT id, search_vector FROM {_CHUNKS}
             WHERE channel_id = ANY(%(channels)s) AND {pool_filter}
             LIMIT %(pool)s
         ),
@@ -483,8 +491,8 @@ def _scored_hits(
         SELECT c.id, c.channel_id, c.video_id, c.position, c.start_s, c.end_s, c.text,
                v.title, v.youtube_id, v.thumbnail_url, {similarity},
                coalesce(k.bm25, {_bm25_sql("c")}), k.id IS NOT NULL
-        FROM candidates JOIN channels_app_chunk c USING (id)
-             JOIN channels_app_video v ON v.id = c.video_id
+        FROM candidates JOIN {_CHUNKS} c USING (id)
+             JOIN {_VIDEOS} v ON v.id = c.video_id
              LEFT JOIN keyword k ON k.id = c.id
              CROSS JOIN stats
         WHERE c.channel_id = ANY(%(channels)s)

@@ -1,5 +1,6 @@
 // Chat: stream answers over Server-Sent Events and play cited moments in an embedded player.
-// Answer HTML arrives already sanitised by the server (nh3); everything else is set as text.
+// The final answer block arrives rendered and sanitised by the server (nh3 and the same template
+// as stored answers); streamed pieces are set as text.
 (function () {
   "use strict";
 
@@ -11,33 +12,6 @@
       { code: "4..", swap: true, error: false },
       { code: "...", swap: false, error: true },
     ];
-  }
-
-  const CONFIDENCE = {
-    high: "High confidence: the videos answer this directly",
-    medium: "Medium confidence: the videos touch on this",
-    low: "Low confidence: only loosely related moments were found",
-    not_covered: "Not covered in the videos",
-  };
-
-  function citationItem(citation) {
-    const li = document.createElement("li");
-    const play = document.createElement("button");
-    play.type = "button";
-    play.className = "citation-play";
-    play.dataset.video = citation.youtube_id;
-    play.dataset.start = String(Math.floor(citation.start_s));
-    play.textContent = "[" + citation.number + "] " + citation.video_title + " · " + citation.timestamp;
-    li.appendChild(play);
-    if (citation.url) {
-      const link = document.createElement("a");
-      link.href = citation.url;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      link.textContent = "on YouTube";
-      li.append(" ", link);
-    }
-    return li;
   }
 
   function stream(element) {
@@ -54,15 +28,9 @@
       element.dataset.tokens = String(tokens);  // how many pieces arrived before the end
     });
     source.addEventListener("done", function (event) {
-      const data = JSON.parse(event.data);
-      body.innerHTML = data.html;
-      const list = element.querySelector(".citations");
-      data.citations.forEach(function (c) { list.appendChild(citationItem(c)); });
-      const meta = element.querySelector(".answer-meta");
-      const badge = document.createElement("span");
-      badge.className = "confidence confidence-" + data.confidence;
-      badge.textContent = CONFIDENCE[data.confidence] || "";
-      meta.appendChild(badge);
+      // The whole answer block (body, confidence, citations) as the server renders stored
+      // answers (templates/chat/_answer.html): citation markup is built there only.
+      element.innerHTML = JSON.parse(event.data).html;
       element.classList.remove("streaming");
       element.dataset.done = "1";
       source.close();

@@ -31,7 +31,7 @@ def _streaming_since(answer: Message, *, seconds: float) -> None:
 
 def test_a_stale_streaming_answer_is_failed_and_its_question_given_back(bob, ready_channel, settings):
     settings.CHAT_STREAM_STALE_AFTER_S = 60
-    asker = services.Asker(user=bob, session_key="", ip="203.0.113.5")
+    asker = services.Asker.signed_in(bob, ip="203.0.113.5")
     lost = services.question_ask(asker=asker, channel=ready_channel, text="How do I feed a starter?")
     live = services.question_ask(asker=asker, channel=ready_channel, text="And the flour?")
     _streaming_since(lost, seconds=120)
@@ -50,7 +50,7 @@ def test_a_stale_streaming_answer_is_failed_and_its_question_given_back(bob, rea
 def test_an_anonymous_fan_gets_the_sessions_question_back(ready_channel, settings):
     settings.CHAT_STREAM_STALE_AFTER_S = 60
     settings.ANON_QUESTIONS_PER_SESSION = 1
-    asker = services.Asker(user=None, session_key="sess-1", ip="203.0.113.5")
+    asker = services.Asker.web_session("sess-1", ip="203.0.113.5")
     lost = services.question_ask(asker=asker, channel=ready_channel, text="How do I feed a starter?")
     with pytest.raises(services.QuestionRefused):
         services.question_ask(asker=asker, channel=ready_channel, text="Again?")
@@ -63,7 +63,7 @@ def test_an_anonymous_fan_gets_the_sessions_question_back(ready_channel, setting
 
 
 def test_an_answer_is_ended_and_refunded_once(bob, ready_channel):
-    asker = services.Asker(user=bob, session_key="", ip="203.0.113.5")
+    asker = services.Asker.signed_in(bob, ip="203.0.113.5")
     Usage.objects.filter(user=bob).delete()
     answer = services.question_ask(asker=asker, channel=ready_channel, text="How do I feed a starter?")
     _streaming_since(answer, seconds=1)
@@ -73,7 +73,7 @@ def test_an_answer_is_ended_and_refunded_once(bob, ready_channel):
 
 
 def test_the_anonymous_refund_never_makes_a_counter_negative(ready_channel):
-    asker = services.Asker(user=None, session_key="sess-9", ip="203.0.113.5")
+    asker = services.Asker.web_session("sess-9", ip="203.0.113.5")
     answer = services.question_ask(asker=asker, channel=ready_channel, text="Hi")
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # the day's counters expired meanwhile
     _streaming_since(answer, seconds=1)

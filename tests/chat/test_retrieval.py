@@ -433,3 +433,16 @@ def test_a_reranker_that_cannot_load_leaves_the_fused_order_and_says_so(
 
     assert passages == fused
     assert "cannot be loaded" in caplog.text
+
+
+def test_its_sql_names_tables_through_the_models_meta():
+    import inspect
+
+    from django.db import connection
+
+    from channels_app.models import Chunk
+    from chat.services import retrieval
+
+    source = inspect.getsource(retrieval)
+    assert "channels_app_" not in source  # no table name written by hand
+    assert f"FROM {connection.ops.quote_name(Chunk._meta.db_table)} " in retrieval.dense_sql(384)

@@ -17,7 +17,9 @@ def ready_channel(alice):
 
 
 def fan(user=None, session="sess-1", ip="203.0.113.5") -> services.Asker:
-    return services.Asker(user=user, session_key=session if user is None else "", ip=ip)
+    if user is not None:
+        return services.Asker.signed_in(user, ip=ip)
+    return services.Asker.web_session(session, ip=ip)
 
 
 def test_a_question_consumes_one_query_before_any_answer_exists(bob, ready_channel):

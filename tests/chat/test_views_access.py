@@ -18,7 +18,7 @@ def private_channel(alice):
 
 @pytest.fixture
 def alice_conversation(alice, private_channel):
-    conversation = Conversation.objects.create(channel=private_channel, user=alice, title="Mine")
+    conversation = Conversation.objects.create(channel=private_channel, user=alice, asker_kind="user", asker_ref=str(alice.pk), title="Mine")
     question = Message.objects.create(conversation=conversation, role="user", content="Secret question")
     Message.objects.create(conversation=conversation, role="assistant", content="Secret answer", question=question)
     return conversation
@@ -65,7 +65,7 @@ def test_a_public_channel_is_open_to_anyone(client, alice):
 
 def test_bob_cannot_read_or_stream_alices_conversation_on_a_public_channel(client, alice, bob):
     channel = ChannelFactory(owner=alice, status=Channel.Status.READY, is_public=True, slug="pub", chunks_count=3)
-    conversation = Conversation.objects.create(channel=channel, user=alice, title="Alice's")
+    conversation = Conversation.objects.create(channel=channel, user=alice, asker_kind="user", asker_ref=str(alice.pk), title="Alice's")
     question = Message.objects.create(conversation=conversation, role="user", content="q")
     answer = Message.objects.create(conversation=conversation, role="assistant", status="pending", question=question)
     client.force_login(bob)
@@ -79,6 +79,6 @@ def test_another_sessions_anonymous_conversation_is_404(client, alice):
     from django.utils import timezone
 
     conversation = Conversation.objects.create(
-        channel=channel, session_key="someone-else", title="x", expires_at=timezone.now() + timezone.timedelta(hours=1)
+        channel=channel, session_key="someone-else", asker_kind="web_session", asker_ref="someone-else", title="x", expires_at=timezone.now() + timezone.timedelta(hours=1)
     )
     assert client.get(reverse("chat:public", args=["pub"]) + f"?conversation={conversation.pk}").status_code == 404

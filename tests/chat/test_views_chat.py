@@ -60,6 +60,11 @@ def events(response) -> list[tuple[str, dict]]:
     return parsed
 
 
+def answer_body(block_html: str) -> str:
+    """The answer's own text in the final block (the citation list after it has its links)."""
+    return block_html.split('<div class="answer-body">', 1)[1].split('<div class="answer-meta">', 1)[0]
+
+
 def ask(client, channel, question: str, **extra):
     return client.post(reverse("chat:ask", args=[channel.pk]), {"question": question, **extra})
 
@@ -111,7 +116,9 @@ def test_a_planted_transcript_line_cannot_put_an_external_link_or_image_in_the_a
 
     done = events(client.get(stream_url(ask(client, bakery, "What does the cake video say about roses?"))))[-1][1]
 
-    assert "evil.example" not in done["html"] and "<img" not in done["html"] and "<a " not in done["html"]
+    body = answer_body(done["html"])
+    assert "evil.example" not in done["html"] and "<img" not in done["html"] and "<a " not in body
+    assert "evil.example" not in done["text"]
     sent = json.dumps(llm.requests_to("/chat/completions")[-1].body)
     assert "evil.example" not in sent or "<passage" in sent  # if retrieved, it travelled only inside a fence
 
