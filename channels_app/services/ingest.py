@@ -254,6 +254,7 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
             end_s=chunk.end_s,
             text=chunk.text,
             word_count=chunk.word_count,
+            cues=[list(cue) for cue in chunk.cues],
             embedding=vector,
             embedding_model=provider.name,
             embedding_dim=provider.dimension,
