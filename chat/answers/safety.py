@@ -145,8 +145,9 @@ def _cleaned(text: str) -> str:
         if token.isspace() or not unsafe_piece(token):
             out.append(token)
             continue
-        # "[the docs](https://x)" keeps "the docs"; anything else unsafe is replaced whole.
-        label = re.match(r"!?\[([^\]]*)\]\(", token)
-        kept = label.group(1) if label and not unsafe_piece(label.group(1)) else ""
+        # "[the docs](https://x)" keeps "the docs" (a label cut by a space keeps its last word
+        # here; the words before it already went out as text); anything else is replaced whole.
+        label = token[: token.find("](")].lstrip("![") if "](" in token else ""
+        kept = label if label and not unsafe_piece(label) else ""
         out.append(f"{kept} {LINK_REPLACEMENT}" if kept else LINK_REPLACEMENT)
     return "".join(out)
