@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 MAX_QUOTES = 3
-MOMENT_PASSAGES = 4  # passages whose sentences are scored; retrieval's R@5 is ~0.9 (BENCHMARKS.md)
+MOMENT_PASSAGES = 3  # passages whose sentences are scored
+# Sentences embedded per question at most: each costs the fan's wait (the model embeds ~40 short
+# sentences in ~100 ms on 2 cores, unloaded). Beyond this, the ones sharing fewest question words,
+# from the lower-ranked passages, are left out before embedding.
+MAX_EMBEDDED = 24
 
 # --- scoring (weights measured on the dev split of bench/answers.py) ------------------------
 TERM_WEIGHT = 0.35
@@ -45,6 +49,7 @@ QUOTE_MARGIN = 0.08
 COVER_SENTENCE = 1.0
 COVER_PASSAGE = 1.0
 COVER_TERMS = 0.3
+COVER_PASSAGE_TERMS = 0.0
 COVERED_AT = 0.80
 
 
@@ -62,7 +67,8 @@ class Coverage:
     value: float  # the combined signal compared with COVERED_AT
     sentence_similarity: float
     passage_similarity: float
-    term_share: float
+    term_share: float  # share of the question's words in the best sentences
+    passage_term_share: float  # share of the question's words anywhere in the two best passages
 
 
 def quotable(moments: Sequence[Moment]) -> list[Moment]:
@@ -99,7 +105,7 @@ def moments_scored(
 def coverage_for(*, question: str, scored: Sequence[ScoredMoment], passages: Sequence[Passage]) -> Coverage:
     """Whether the videos answer the question, from the measured signals (see the constants)."""
     if not scored or not passages:
-        return Coverage(False, 0.0, 0.0, 0.0, 0.0)
+        return Coverage(False, 0.0, 0.0, 0.0, 0.0, 0.0)
     sentence = max(item.similarity for item in scored)
     passage = max(float(p.similarity) for p in passages)
     question_terms = _terms(question)
@@ -107,8 +113,15 @@ def coverage_for(*, question: str, scored: Sequence[ScoredMoment], passages: Seq
     for item in scored[:MAX_QUOTES]:
         top_terms |= _terms(item.moment.text)
     share = len(question_terms & top_terms) / len(question_terms) if question_terms else 0.0
-    value = COVER_SENTENCE * sentence + COVER_PASSAGE * passage + COVER_TERMS * share
-    return Coverage(value >= COVERED_AT, value, sentence, passage, share)
+    passage_terms: set[str] = set()
+    for p in passages[:2]:
+        passage_terms |= _terms(p.text)
+    passage_share = len(question_terms & passage_terms) / len(question_terms) if question_terms else 0.0
+    value = (
+        COVER_SENTENCE * sentence + COVER_PASSAGE * passage + COVER_TERMS * share
+        + COVER_PASSAGE_TERMS * passage_share
+    )  # fmt: skip
+    return Coverage(value >= COVERED_AT, value, sentence, passage, share, passage_share)
 
 
 def moments_chosen(
@@ -241,7 +254,7 @@ def answer_plan(
     """Score the sentences of the best ``MOMENT_PASSAGES`` passages (one ``embed`` call for all of
     them) and decide coverage. Planted instruction lines are left out before anything else."""
     used = tuple(passages[:MOMENT_PASSAGES])
-    moments = tuple(quotable(moments_for(used)))
+    moments = tuple(_capped(question, quotable(moments_for(used))))
     vectors = embed([moment.text for moment in moments]) if moments else np.zeros((0, len(question_vector)))
     scored = tuple(
         moments_scored(
@@ -259,6 +272,20 @@ def answer_plan(
         label = confidence_for(used)
         confidence = "low" if label == "not_covered" else label
     return Plan(used, moments, scored, coverage, confidence)
+
+
+def _capped(question: str, moments: list[Moment]) -> list[Moment]:
+    """At most ``MAX_EMBEDDED`` moments, keeping those sharing most question words (ties: the
+    better passage, then the earlier moment), in their original order."""
+    if len(moments) <= MAX_EMBEDDED:
+        return moments
+    question_terms = _terms(question)
+    ranked = sorted(
+        range(len(moments)),
+        key=lambda i: (-len(question_terms & _terms(moments[i].text)), moments[i].passage, i),
+    )
+    keep = set(ranked[:MAX_EMBEDDED])
+    return [moment for i, moment in enumerate(moments) if i in keep]
 
 
 def offline_answer(*, creator_name: str, question: str, plan: Plan) -> tuple[str, list[Citation]]:
