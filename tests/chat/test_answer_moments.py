@@ -70,7 +70,7 @@ def test_it_cuts_unpunctuated_auto_captions_at_a_pause_between_cues():
 
 
 def test_it_cuts_a_long_unpunctuated_run_before_a_clause_opener_and_never_past_the_limit():
-    words = "we put the steak in the pan and we wait for the crust".split()
+    words = ["we", "put", "the", "steak", "in", "the", "pan", "and", "we", "wait", "for", "the", "crust"]
     cues, clock = [], 0.0
     for index in range(0, 120, 6):
         part = " ".join((words * 12)[index : index + 6])

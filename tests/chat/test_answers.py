@@ -15,8 +15,8 @@ from chat.answers import (
     citations_for,
     citations_from_dicts,
     confidence_for,
-    prompt_messages,
     offline_answer,
+    prompt_messages,
     strip_unknown_citations,
 )
 from chat.services.retrieval import Passage
