@@ -220,6 +220,10 @@ class Chunk(models.Model):
     end_s = models.FloatField()
     text = models.TextField()
     word_count = models.PositiveIntegerField(default=0)
+    # The caption cues the text is made of, [[start_s, end_s, text], ...] (their texts joined by
+    # spaces are ``text``): answers cite each quoted sentence to its own second. Empty for chunks
+    # stored before cues were kept and not re-derived (``manage.py chunks_cues``): whole-chunk timing.
+    cues = models.JSONField(default=list, blank=True)
     embedding = VectorField(null=True)
     embedding_model = models.CharField(max_length=120, blank=True)
     embedding_dim = models.PositiveSmallIntegerField(null=True)

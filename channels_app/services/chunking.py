@@ -19,6 +19,9 @@ class Chunk:
     text: str
     embed_text: str
     word_count: int
+    # The segments the chunk is made of, as (start_s, end_s, text): their texts joined by spaces
+    # are ``text``, so any sentence of it can be cited to the second it is said.
+    cues: tuple[tuple[float, float, str], ...] = ()
 
 
 def chunk_segments(
@@ -81,7 +84,8 @@ def _overlap_start(counts: list[int], start: int, end: int, overlap_words: int) 
 
 
 def _chunk(position: int, run: list[Segment], title: str) -> Chunk:
-    text = " ".join(" ".join(segment.text.split()) for segment in run)
+    cues = tuple((segment.start_s, segment.end_s, " ".join(segment.text.split())) for segment in run)
+    text = " ".join(cue[2] for cue in cues)
     title = title.strip()
     return Chunk(
         position=position,
@@ -91,4 +95,5 @@ def _chunk(position: int, run: list[Segment], title: str) -> Chunk:
         # The title is embedded with the text: questions often name the video's topic.
         embed_text=f"{title}\n{text}" if title else text,
         word_count=len(text.split()),
+        cues=cues,
     )

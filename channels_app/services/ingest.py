@@ -325,6 +325,7 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
             end_s=chunk.end_s,
             text=chunk.text,
             word_count=chunk.word_count,
+            cues=[list(cue) for cue in chunk.cues],
             embedding=vector,
             embedding_model=provider.name,
             embedding_dim=provider.dimension,
@@ -772,3 +773,30 @@ def video_upload_captions(
     return videos_upload_captions(
         channel=channel, uploads=[CaptionUpload(filename=filename, data=data, title=title, video=video)]
     )[0]
+
+
+def video_restore_chunk_cues(*, video: Video) -> int:
+    """Give the video's chunks stored before cues were kept their caption cues, re-derived from
+    the kept caption file without re-embedding: the file is parsed and chunked again exactly as
+    at ingestion, and a chunk takes the cues of the new chunk at its position when their texts
+    are the same (a chunk whose text differs, e.g. chunked by older rules, keeps whole-chunk
+    timing). Returns how many chunks got cues; 0 without a kept file or when it cannot be read."""
+    if not video.caption_file:
+        return 0
+    try:
+        with video.caption_file.open("rb") as handle:
+            data = handle.read()
+        segments = parse_captions(data, fmt=video.captions_format or None, filename=video.caption_file.name)
+    except (OSError, CaptionParseError):
+        logger.warning("video %s: kept caption file could not be read for cues", video.pk)
+        return 0
+    derived = {chunk.position: chunk for chunk in chunk_segments(segments, title=video.title)}
+    restored = 0
+    with transaction.atomic():
+        for chunk in Chunk.objects.select_for_update().filter(video_id=video.pk, cues=[]).only("id", "position", "text"):
+            match = derived.get(chunk.position)
+            if match is None or match.text != chunk.text:
+                continue
+            Chunk.objects.filter(pk=chunk.pk).update(cues=[list(cue) for cue in match.cues])
+            restored += 1
+    return restored

@@ -22,6 +22,7 @@ from chat.models import Message
 from chat.rendering import answer_block
 from chat.selectors import history_for
 from chat.services.retrieval import passages_search, query_for_retrieval
+from yoppy.ai.embeddings import embedding_provider
 from yoppy.ai.llm import LLMError, llm_provider
 
 logger = logging.getLogger(__name__)
@@ -63,30 +64,48 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
     # (with every other fan's question in a burst): neither needs a database connection.
     _connection_release()
 
-    query = query_for_retrieval(question=question, history=history, llm=llm)
-    passages = passages_search(query=query, channel_ids=channel_ids or [channel.pk])
-    citations = answers.citations_for(passages)
-    confidence = answers.confidence_for(passages)
     creator = channel.display_name
+    plan = None
+    if answers.is_self_question(question, creator_name=creator):
+        # Who the persona is is the product's answer, never the transcripts' (a planted line could
+        # claim to be the real creator).
+        passages, citations, confidence = [], [], "high"
+    else:
+        query = query_for_retrieval(question=question, history=history, llm=llm)
+        passages = passages_search(query=query, channel_ids=channel_ids or [channel.pk])
+        provider = embedding_provider()
+        plan = answers.answer_plan(
+            question=query, passages=passages, question_vector=provider.embed_query(query),
+            embed=provider.embed_documents,
+        )  # fmt: skip
+        confidence = plan.confidence
+        citations = answers.moment_citations(plan.moments, plan.passages)
     # The model may talk for seconds: open streams must not starve other requests (/healthz,
     # page loads) of the pool's connections. The final update takes one again for a moment.
     _connection_release()
 
     pieces: list[str] = []
     first_token_ms = None
+    safe = answers.SafeStream()
     try:
-        if llm is None:
-            text = answers.answer_offline(
-                creator_name=creator, question=question, passages=passages, confidence=confidence
-            )
-            stream = (match.group(0) for match in _OFFLINE_PIECE.finditer(text))
+        if plan is None:
+            stream = _word_pieces(answers.self_answer(creator_name=creator))
+        elif confidence == "not_covered":
+            # Not covered: an honest refusal, in both modes, without asking the model.
+            stream = _word_pieces(answers.refusal(creator_name=creator, offline=llm is None))
+        elif llm is None:
+            text, citations = answers.offline_answer(creator_name=creator, question=query, plan=plan)
+            stream = _word_pieces(text)
         else:
             prompt = answers.prompt_messages(
-                creator_name=creator, style=_style(channel), passages=passages, history=history,
-                question=question, max_words=max(80, int(max_tokens * 0.7)),
+                creator_name=creator, style=_style(channel), passages=plan.passages, history=history,
+                question=question, max_words=max(80, int(max_tokens * 0.7)), moments=plan.moments,
             )  # fmt: skip
             stream = llm.stream(prompt, max_tokens=max_tokens)
-        for piece in stream:
+        for raw in _with_flush(stream):
+            piece = safe.flush() if raw is None else safe.feed(raw)
+            if not piece:
+                continue
             if first_token_ms is None:
                 first_token_ms = int((time.monotonic() - started) * 1000)
             pieces.append(piece)
@@ -99,7 +118,8 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         yield AnswerFailed(str(exc))
         return
 
-    content = answers.strip_unknown_citations("".join(pieces).strip(), len(citations))
+    # The answer lists only the sources it cites, renumbered in order of first mention.
+    content, citations = answers.cited_only("".join(pieces).strip(), citations)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.COMPLETE,
         content=content,
@@ -121,6 +141,16 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         confidence_label=Message.CONFIDENCE_LABELS.get(confidence, ""),
         offline=llm is None,
     )
+
+
+def _word_pieces(text: str) -> Iterator[str]:
+    return (match.group(0) for match in _OFFLINE_PIECE.finditer(text))
+
+
+def _with_flush(stream) -> Iterator[str | None]:
+    """The stream's pieces, then None: the moment to flush what the safety filter holds back."""
+    yield from stream
+    yield None
 
 
 def _style(channel) -> str:

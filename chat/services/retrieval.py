@@ -27,12 +27,13 @@ Measured by ``bench/retrieval.py`` on Spoken-SQuAD, with its figures in the docs
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from django.conf import settings
@@ -95,6 +96,9 @@ class Passage:
     score: float  # fused score, higher is better (a reranker, when configured, decides the order)
     similarity: float  # best cosine similarity of its chunks to the query (0..1)
     keyword_hit: bool  # one of its chunks was among the keyword side's candidates
+    # The caption cues the text is made of, as (start_s, end_s, text), so any sentence can be cited
+    # to the second it is said; empty for chunks stored before cues were kept (whole-passage timing).
+    cues: tuple[tuple[float, float, str], ...] = ()
 
 
 @dataclass
@@ -114,6 +118,7 @@ class _Hit:
     similarity: float
     bm25: float
     keyword_hit: bool
+    cues: list = field(default_factory=list)
     score: float = 0.0
 
 
@@ -490,7 +495,7 @@ def _scored_hits(
         candidates AS (SELECT id FROM keyword UNION SELECT unnest(%(dense)s::bigint[]))
         SELECT c.id, c.channel_id, c.video_id, c.position, c.start_s, c.end_s, c.text,
                v.title, v.youtube_id, v.thumbnail_url, {similarity},
-               coalesce(k.bm25, {_bm25_sql("c")}), k.id IS NOT NULL
+               coalesce(k.bm25, {_bm25_sql("c")}), k.id IS NOT NULL, c.cues
         FROM candidates JOIN {_CHUNKS} c USING (id)
              JOIN {_VIDEOS} v ON v.id = c.video_id
              LEFT JOIN keyword k ON k.id = c.id
@@ -510,9 +515,18 @@ def _scored_hits(
         },
     )
     return [
-        _Hit(*row[:10], similarity=max(0.0, row[10] or 0.0), bm25=row[11], keyword_hit=row[12])
+        _Hit(
+            *row[:10], similarity=max(0.0, row[10] or 0.0), bm25=row[11], keyword_hit=row[12], cues=_cues(row[13])
+        )
         for row in cursor.fetchall()
     ]
+
+
+def _cues(value) -> list:
+    """The cues column as a list: raw SQL hands JSON back as text (Django's JSON loader)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [cue for cue in value or [] if isinstance(cue, list | tuple) and len(cue) == 3]
 
 
 def _vector_text(vector: Sequence[float]) -> str:
@@ -652,7 +666,22 @@ def _passage(run: list[_Hit]) -> Passage:
         score=max(hit.score for hit in run),
         similarity=max(hit.similarity for hit in run),
         keyword_hit=any(hit.keyword_hit for hit in run),
+        cues=_merged_cues(run),
     )
+
+
+def _merged_cues(run: list[_Hit]) -> tuple[tuple[float, float, str], ...]:
+    """The cues of adjacent chunks once each: a chunk starts with whole cues repeated from the end
+    of the one before it (see chunk_segments), dropped here as ``merge_overlapping`` drops words."""
+    cues: list[tuple[float, float, str]] = []
+    for hit in run:
+        following = [(float(start), float(end), str(text)) for start, end, text in hit.cues]
+        for size in range(min(len(cues), len(following)), 0, -1):
+            if cues[-size:] == following[:size]:
+                following = following[size:]
+                break
+        cues.extend(following)
+    return tuple(cues)
 
 
 def merge_overlapping(first: str, second: str, *, max_overlap_words: int = 200) -> str:

@@ -112,6 +112,38 @@ def test_a_video_becomes_time_stamped_embedded_chunks(channel, recorded, caption
     assert video.caption_file.name and captions.hits["/first.vtt"] == 1
 
 
+def test_each_chunk_keeps_the_caption_cues_it_is_made_of(channel, recorded):
+    ingest.channel_process(channel=channel, client=recorded)
+    video = channel.videos.get(youtube_id="AAAAAAAAAA1")
+
+    ingest.video_ingest(video=ingest.video_claim(video_id=video.pk), client=recorded)
+
+    for chunk in video.chunks.order_by("position"):
+        assert " ".join(cue[2] for cue in chunk.cues) == chunk.text
+        assert chunk.cues[0][0] == chunk.start_s and chunk.cues[-1][1] == chunk.end_s
+        assert all(end - start == 10 for start, end, _ in chunk.cues)  # the file's 10 s cues
+
+
+def test_chunks_stored_without_cues_get_them_back_from_the_kept_caption_file(channel, recorded):
+    from django.core.management import call_command
+
+    ingest.channel_process(channel=channel, client=recorded)
+    video = channel.videos.get(youtube_id="AAAAAAAAAA1")
+    ingest.video_ingest(video=ingest.video_claim(video_id=video.pk), client=recorded)
+    kept = {c.pk: c.cues for c in video.chunks.all()}
+    Chunk.objects.filter(video=video).update(cues=[])
+    Chunk.objects.filter(video=video, position=0).update(text="text chunked by other rules")
+
+    call_command("chunks_cues", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    restored = {c.pk: c.cues for c in video.chunks.all()}
+    first = video.chunks.get(position=0).pk
+    assert restored[first] == []  # its text no longer matches: whole-chunk timing
+    assert {pk: cues for pk, cues in restored.items() if pk != first} == {
+        pk: cues for pk, cues in kept.items() if pk != first
+    }
+
+
 def test_running_a_video_twice_replaces_its_chunks_without_duplicates_or_a_second_download(channel, recorded, captions):
     ingest.channel_process(channel=channel, client=recorded)
     video = channel.videos.get(youtube_id="AAAAAAAAAA1")

@@ -446,3 +446,18 @@ def test_its_sql_names_tables_through_the_models_meta():
     source = inspect.getsource(retrieval)
     assert "channels_app_" not in source  # no table name written by hand
     assert f"FROM {connection.ops.quote_name(Chunk._meta.db_table)} " in retrieval.dense_sql(384)
+
+
+def test_a_passage_of_adjacent_chunks_carries_each_caption_cue_once():
+    from chat.services.retrieval import _Hit, _passage
+
+    shared = [20.0, 24.0, "rest it for ten minutes"]
+    first = _Hit(1, 1, 7, 0, 10.0, 24.0, "sear the steak hard rest it for ten minutes", "Steak", "", "", 0.5, 1.0,
+                 False, cues=[[10.0, 20.0, "sear the steak hard"], shared])  # fmt: skip
+    second = _Hit(2, 1, 7, 1, 20.0, 30.0, "rest it for ten minutes then slice", "Steak", "", "", 0.4, 1.0, False,
+                  cues=[shared, [24.0, 30.0, "then slice"]])  # fmt: skip
+
+    passage = _passage([first, second])
+
+    assert [cue[2] for cue in passage.cues] == ["sear the steak hard", "rest it for ten minutes", "then slice"]
+    assert " ".join(cue[2] for cue in passage.cues) == passage.text

@@ -100,7 +100,8 @@ def test_an_llm_answer_streams_token_by_token_from_the_provider(client, bob, bak
 
     received = events(client.get(stream_url(ask(client, bakery, "How much flour goes into a new starter?"))))
 
-    assert [data["text"] for name, data in received if name == "token"] == ["Hi bakers! ", "Use fifty grams ", "of flour [1]."]
+    # The safety filter holds back a piece's last partial word until it is known not to be a link.
+    assert [data["text"] for name, data in received if name == "token"] == ["Hi bakers! ", "Use fifty grams ", "of flour ", "[1]."]
     done = received[-1][1]
     assert done["offline"] is False and 'data-cite="1"' in done["html"]
     sent = llm.requests_to("/chat/completions")[-1].body

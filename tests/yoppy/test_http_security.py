@@ -36,7 +36,9 @@ def test_it_answers_404_for_a_malformed_conversation_id_on_every_chat_page(clien
 
 
 def test_a_well_formed_conversation_id_still_opens_the_conversation(client, alice, public_channel):
-    conversation = Conversation.objects.create(channel=public_channel, user=alice, title="Sourdough talk")
+    conversation = Conversation.objects.create(
+        channel=public_channel, user=alice, asker_kind="user", asker_ref=str(alice.pk), title="Sourdough talk"
+    )
     client.force_login(alice)
     response = client.get(reverse("chat:channel", args=[public_channel.pk]), {"conversation": str(conversation.pk)})
     assert response.status_code == 200 and response.context["conversation"] == conversation

@@ -1,0 +1,299 @@
+"""Picking the sentences that answer a question, deciding whether the videos answer it at all, and
+the offline answer (no LLM key, the default) built from them.
+
+Every sentence (moment) of the best passages is scored against the question by meaning (cosine
+similarity of the local embedding model, one batch for all of them) plus the share of the
+question's words it holds, plus a little of its passage's own similarity (a sentence of the passage
+retrieval found best is more likely to be the answer than an equally similar one elsewhere).
+
+"Not covered" is decided from three measured signals, calibrated on Spoken-SQuAD (bench/answers.py,
+curve and chosen point in docs/BENCHMARKS.md): the best sentence's similarity, the best passage's
+similarity, and the share of the question's words found in the best sentences. Pure functions: the
+vectors are computed by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chat.answers.citations import _MARKER, Citation, _numbers
+from chat.answers.coverage import confidence_for
+from chat.answers.moments import Moment, moments_for
+from chat.answers.safety import is_injection
+from chat.answers.text import _markdown_text, _name, _terms
+
+if TYPE_CHECKING:
+    from chat.services.retrieval import Passage
+
+OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
+MAX_QUOTES = 3
+MOMENT_PASSAGES = 3  # passages whose sentences are scored
+# Sentences embedded per question at most: each costs the fan's wait (the model embeds ~40 short
+# sentences in ~100 ms on 2 cores, unloaded). Beyond this, the ones sharing fewest question words,
+# from the lower-ranked passages, are left out before embedding.
+MAX_EMBEDDED = 24
+
+# --- scoring (weights measured on the dev split of bench/answers.py) ------------------------
+TERM_WEIGHT = 0.2
+PASSAGE_WEIGHT = 0.5
+# A further sentence is quoted when it scores within this of the best (and, from another video,
+# only when it holds question words the sentences already chosen do not).
+QUOTE_MARGIN = 0.15
+
+# --- coverage: covered = COVER_SENTENCE * best sentence similarity + COVER_PASSAGE * best
+# passage similarity + COVER_TERMS * share of question words in the top sentences >= COVERED_AT.
+COVER_SENTENCE = 1.0
+COVER_PASSAGE = 1.0
+COVER_TERMS = 0.5
+COVER_PASSAGE_TERMS = 0.3
+# Chosen on the dev split (docs/BENCHMARKS.md): refusal 0.896 at false refusal 0.027.
+COVERED_AT = 1.18
+
+
+@dataclass(frozen=True)
+class ScoredMoment:
+    moment: Moment
+    similarity: float  # cosine similarity of the sentence to the question
+    overlap: float  # share of the question's content words the sentence holds
+    score: float
+
+
+@dataclass(frozen=True)
+class Coverage:
+    covered: bool
+    value: float  # the combined signal compared with COVERED_AT
+    sentence_similarity: float
+    passage_similarity: float
+    term_share: float  # share of the question's words in the best sentences
+    passage_term_share: float  # share of the question's words anywhere in the two best passages
+
+
+def quotable(moments: Sequence[Moment]) -> list[Moment]:
+    """The moments that may be quoted: not empty, and not a planted instruction (safety)."""
+    return [moment for moment in moments if moment.text.strip() and not is_injection(moment.text)]
+
+
+def moments_scored(
+    *,
+    question: str,
+    moments: Sequence[Moment],
+    passages: Sequence[Passage],
+    question_vector: np.ndarray,
+    moment_vectors: np.ndarray,
+) -> list[ScoredMoment]:
+    """``moments`` scored against the question, best first. Vectors are unit length (as the
+    embedding providers return them); ``moment_vectors[i]`` belongs to ``moments[i]``."""
+    if not moments:
+        return []
+    similarities = np.asarray(moment_vectors, dtype=np.float32) @ np.asarray(
+        question_vector, dtype=np.float32
+    )
+    question_terms = _terms(question)
+    scored = []
+    for moment, similarity in zip(moments, similarities, strict=True):
+        overlap = len(question_terms & _terms(moment.text)) / len(question_terms) if question_terms else 0.0
+        passage_similarity = float(passages[moment.passage].similarity)
+        score = float(similarity) + TERM_WEIGHT * overlap + PASSAGE_WEIGHT * passage_similarity
+        scored.append(ScoredMoment(moment, float(similarity), overlap, score))
+    scored.sort(key=lambda item: (-item.score, item.moment.passage, item.moment.start_s))
+    return scored
+
+
+def coverage_for(*, question: str, scored: Sequence[ScoredMoment], passages: Sequence[Passage]) -> Coverage:
+    """Whether the videos answer the question, from the measured signals (see the constants)."""
+    if not scored or not passages:
+        return Coverage(False, 0.0, 0.0, 0.0, 0.0, 0.0)
+    sentence = max(item.similarity for item in scored)
+    passage = max(float(p.similarity) for p in passages)
+    question_terms = _terms(question)
+    top_terms: set[str] = set()
+    for item in scored[:MAX_QUOTES]:
+        top_terms |= _terms(item.moment.text)
+    share = len(question_terms & top_terms) / len(question_terms) if question_terms else 0.0
+    passage_terms: set[str] = set()
+    for p in passages[:2]:
+        passage_terms |= _terms(p.text)
+    passage_share = len(question_terms & passage_terms) / len(question_terms) if question_terms else 0.0
+    value = (
+        COVER_SENTENCE * sentence + COVER_PASSAGE * passage + COVER_TERMS * share
+        + COVER_PASSAGE_TERMS * passage_share
+    )  # fmt: skip
+    return Coverage(value >= COVERED_AT, value, sentence, passage, share, passage_share)
+
+
+def moments_chosen(
+    *, question: str, scored: Sequence[ScoredMoment], passages: Sequence[Passage]
+) -> list[Moment]:
+    """1 to ``MAX_QUOTES`` sentences to quote, in the order they are said (video by video).
+
+    The best sentence always; another one when it scores within ``QUOTE_MARGIN`` of the best; from
+    another video only if it also holds a question word the chosen ones lack (it adds something).
+    """
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [best]
+    question_terms = _terms(question)
+    covered = question_terms & _terms(best.moment.text)
+    videos = {passages[best.moment.passage].video_id}
+    for item in scored[1:]:
+        if len(chosen) == MAX_QUOTES or item.score < best.score - QUOTE_MARGIN:
+            break
+        video = passages[item.moment.passage].video_id
+        new_terms = (question_terms & _terms(item.moment.text)) - covered
+        if video not in videos and not new_terms:
+            continue
+        chosen.append(item)
+        covered |= new_terms
+        videos.add(video)
+    order = {}
+    for item in chosen:
+        order.setdefault(passages[item.moment.passage].video_id, len(order))
+    chosen.sort(key=lambda item: (order[passages[item.moment.passage].video_id], item.moment.start_s))
+    return [item.moment for item in chosen]
+
+
+def moment_citations(moments: Sequence[Moment], passages: Sequence[Passage]) -> list[Citation]:
+    """One citation per moment, numbered 1..n in the given order, at the moment's own seconds."""
+    citations = []
+    for number, moment in enumerate(moments, start=1):
+        passage = passages[moment.passage]
+        citations.append(
+            Citation(
+                number=number,
+                video_id=passage.video_id,
+                video_title=passage.video_title,
+                youtube_id=passage.youtube_id,
+                start_s=float(moment.start_s),
+                end_s=float(moment.end_s),
+                thumbnail_url=passage.thumbnail_url or "",
+            )  # fmt: skip
+        )
+    return citations
+
+
+def answer_from_moments(*, creator_name: str, moments: Sequence[Moment], confidence: str) -> str:
+    """The offline markdown answer: each chosen sentence in quotes, followed by its marker [n]
+    (the numbers of ``moment_citations(moments, ...)``)."""
+    name = _markdown_text(_name(creator_name))
+    if confidence == "low":
+        intro = f"{OFFLINE_LABEL}: the closest {name} comes to this in the videos:"
+    else:
+        intro = f"{OFFLINE_LABEL}: here is what {name} says in the videos:"
+    quotes = [
+        f'> "{_markdown_text(moment.text)}" [{number}]' for number, moment in enumerate(moments, start=1)
+    ]
+    return "\n\n".join([intro, *quotes])
+
+
+def refusal(*, creator_name: str, offline: bool) -> str:
+    """The honest answer when the videos do not cover a question: in the persona's voice, citing
+    nothing, and never a guess."""
+    name = _markdown_text(_name(creator_name))
+    text = (
+        f"I don't think I've covered that in my videos, so I'd rather not guess. I'm an AI persona "
+        f"built from {name}'s videos and only answer from what {name} says in them: try asking "
+        f"about something from the videos."
+    )
+    return f"{OFFLINE_LABEL}: {text}" if offline else text
+
+
+def cited_only(text: str, citations: Sequence[Citation]) -> tuple[str, list[Citation]]:
+    """``text`` and the citations it actually cites, renumbered 1..k in order of first mention.
+    Markers naming no citation are removed, so the answer lists only the sources it cites."""
+    by_number = {citation.number: citation for citation in citations}
+    renumber: dict[int, int] = {}
+    for match in _MARKER.finditer(text):
+        for number in _numbers(match["numbers"]):
+            if number in by_number and number not in renumber:
+                renumber[number] = len(renumber) + 1
+
+    def rewrite(match) -> str:
+        numbers = [renumber[n] for n in _numbers(match["numbers"]) if n in renumber]
+        unique = list(dict.fromkeys(numbers))
+        return match["space"] + "[" + ", ".join(str(n) for n in unique) + "]" if unique else ""
+
+    rewritten = _MARKER.sub(rewrite, text)
+    kept = [
+        Citation(
+            number=new,
+            video_id=by_number[old].video_id,
+            video_title=by_number[old].video_title,
+            youtube_id=by_number[old].youtube_id,
+            start_s=by_number[old].start_s,
+            end_s=by_number[old].end_s,
+            thumbnail_url=by_number[old].thumbnail_url,
+        )  # fmt: skip
+        for old, new in renumber.items()
+    ]
+    return rewritten, kept
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What both modes answer from: the quotable moments of the best passages, scored, and the
+    coverage decision with its confidence label."""
+
+    passages: tuple[Passage, ...]
+    moments: tuple[Moment, ...]
+    scored: tuple[ScoredMoment, ...]
+    coverage: Coverage
+    confidence: str
+
+
+def answer_plan(
+    *,
+    question: str,
+    passages: Sequence[Passage],
+    question_vector: np.ndarray,
+    embed: Callable[[list[str]], np.ndarray],
+) -> Plan:
+    """Score the sentences of the best ``MOMENT_PASSAGES`` passages (one ``embed`` call for all of
+    them) and decide coverage. Planted instruction lines are left out before anything else."""
+    used = tuple(passages[:MOMENT_PASSAGES])
+    moments = tuple(_capped(question, quotable(moments_for(used))))
+    vectors = embed([moment.text for moment in moments]) if moments else np.zeros((0, len(question_vector)))
+    scored = tuple(
+        moments_scored(
+            question=question,
+            moments=moments,
+            passages=used,
+            question_vector=question_vector,
+            moment_vectors=vectors,
+        )  # fmt: skip
+    )
+    coverage = coverage_for(question=question, scored=scored, passages=used)
+    if not coverage.covered:
+        confidence = "not_covered"
+    else:
+        label = confidence_for(used)
+        confidence = "low" if label == "not_covered" else label
+    return Plan(used, moments, scored, coverage, confidence)
+
+
+def _capped(question: str, moments: list[Moment]) -> list[Moment]:
+    """At most ``MAX_EMBEDDED`` moments, keeping those sharing most question words (ties: the
+    better passage, then the earlier moment), in their original order."""
+    if len(moments) <= MAX_EMBEDDED:
+        return moments
+    question_terms = _terms(question)
+    ranked = sorted(
+        range(len(moments)),
+        key=lambda i: (-len(question_terms & _terms(moments[i].text)), moments[i].passage, i),
+    )
+    keep = set(ranked[:MAX_EMBEDDED])
+    return [moment for i, moment in enumerate(moments) if i in keep]
+
+
+def offline_answer(*, creator_name: str, question: str, plan: Plan) -> tuple[str, list[Citation]]:
+    """The offline answer's markdown and the citations it cites: a refusal (citing nothing) when
+    the videos do not cover the question, else 1-3 sentences each cited to its own moment."""
+    if not plan.coverage.covered:
+        return refusal(creator_name=creator_name, offline=True), []
+    chosen = moments_chosen(question=question, scored=plan.scored, passages=plan.passages)
+    text = answer_from_moments(creator_name=creator_name, moments=chosen, confidence=plan.confidence)
+    return text, moment_citations(chosen, plan.passages)
