@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import selectors
 from billing.gateways import GatewayError, WebhookVerificationError, gateway_for
 from billing.models import GatewayPlan, Provider
+from billing.money import visitor_currency
 from billing.services.subscriptions import BillingError, subscription_cancel, subscription_start
 from billing.services.webhooks import webhook_apply
 
@@ -28,14 +29,23 @@ logger = logging.getLogger(__name__)
 
 def _overview_context(request: HttpRequest) -> dict:
     awaiting = selectors.subscription_list_awaiting(user=request.user)
+    currency = visitor_currency(
+        accept_language=request.headers.get("Accept-Language", ""), country=request.headers.get("CF-IPCountry", "")
+    )
+    offers = selectors.plan_offers()
+    for offer in offers:
+        # The visitor's currency first; the other stays offered beside it.
+        offer.options.sort(key=lambda option: option.currency != currency)
     return {
+        "currency": currency,
+        "payments_configured": any(offer.options for offer in offers),
         "quota": selectors.quota_status(user=request.user),
         "subscription": selectors.subscription_current(user=request.user),
         "awaiting": awaiting,
         # The page refreshes its status while a checkout waits for the gateway's webhook.
         "polling": request.GET.get("checkout") == "done" or awaiting.exists(),
         "payments": selectors.payment_list_for_user(user=request.user)[:24],
-        "offers": selectors.plan_offers(),
+        "offers": offers,
     }
 
 

@@ -37,3 +37,12 @@ def video_get_for_owner(*, user, channel_pk: int, pk: int) -> Video:
     if video is None:
         raise Http404("No such video.")
     return video
+
+
+def channel_get_demo_public() -> Channel | None:
+    """The shipped demo persona a newcomer can try before adding a channel, if it is public."""
+    return (
+        Channel.objects.filter(is_demo=True, is_public=True, delete_requested_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )

@@ -37,9 +37,13 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def channel_add(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        # Opened directly (a bookmark, a reload after an error): the add form lives on the list.
+        return redirect("channels:list")
     form = ChannelAddForm(request.POST)
+    limit_reached = False
     if form.is_valid():
         try:
             channel = services.channel_create(
@@ -49,25 +53,30 @@ def channel_add(request: HttpRequest) -> HttpResponse:
             form.add_error("url", f"You already added this: {exc.channel.display_name}.")
         except services.ChannelLimitReached as exc:
             form.add_error(None, str(exc))
+            limit_reached = True
         else:
             messages.success(request, "Channel added. Its videos are being processed; this page updates by itself.")
             return redirect(channel)
-    return render(request, "channels_app/channel_list.html", _list_context(request, form=form), status=400)
+    context = _list_context(request, form=form, limit_reached=limit_reached)
+    return render(request, "channels_app/channel_list.html", context, status=400)
 
 
 @login_required
 @require_POST
 def channel_add_uploads(request: HttpRequest) -> HttpResponse:
     form = UploadsCollectionForm(request.POST)
+    limit_reached = False
     if form.is_valid():
         try:
             channel = services.channel_create_for_uploads(owner=request.user, title=form.cleaned_data["title"])
         except services.ChannelLimitReached as exc:
             form.add_error(None, str(exc))
+            limit_reached = True
         else:
             messages.success(request, "Collection created. Upload transcripts to it below.")
             return redirect(channel)
-    return render(request, "channels_app/channel_list.html", _list_context(request, uploads_form=form), status=400)
+    context = _list_context(request, uploads_form=form, limit_reached=limit_reached)
+    return render(request, "channels_app/channel_list.html", context, status=400)
 
 
 def _detail_context(request: HttpRequest, channel, **extra) -> dict:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from billing import selectors as billing_selectors
+from channels_app.selectors import channel_get_demo_public
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pages/landing.html",
-        {"plans": plans, "structured_data": structured_data},
+        {"plans": plans, "structured_data": structured_data, "demo_channel": channel_get_demo_public()},
     )
 
 
@@ -52,7 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     quota = billing_selectors.quota_status(user=request.user)
     channel_count = channel_list_for_owner(user=request.user).filter(is_demo=False).count()
-    return render(request, template_name, {"quota": quota, "channel_count": channel_count})
+    context = {"quota": quota, "channel_count": channel_count, "demo_channel": channel_get_demo_public()}
+    return render(request, template_name, context)
 
 
 def _database_ok() -> bool:

@@ -229,8 +229,13 @@ class Command(BaseCommand):
         """Create the demo superuser once; its password is kept in var/ and printed every run."""
         secret_file = settings.VAR_DIR / "demo-admin.txt"
         User = get_user_model()
-        if secret_file.exists() and User.objects.filter(email=DEMO_ADMIN_EMAIL).exists():
-            return DEMO_ADMIN_EMAIL, secret_file.read_text().strip()
+        lines = secret_file.read_text().split() if secret_file.exists() else []
+        if lines and User.objects.filter(email=DEMO_ADMIN_EMAIL).exists():
+            # Older files hold the password alone; newer ones the e-mail, then the password.
+            password = lines[-1]
+            if lines[:1] != [DEMO_ADMIN_EMAIL]:
+                self._write_demo_admin_file(secret_file, password)
+            return DEMO_ADMIN_EMAIL, password
         password = secrets.token_urlsafe(12)
         user = User.objects.filter(email=DEMO_ADMIN_EMAIL).first()
         if user is None:
@@ -238,10 +243,15 @@ class Command(BaseCommand):
         else:
             user.set_password(password)
             user.save(update_fields=["password"])
-        secret_file.write_text(password)
-        secret_file.chmod(0o600)
+        self._write_demo_admin_file(secret_file, password)
         self.stdout.write(f"Created demo superuser {DEMO_ADMIN_EMAIL}.")
         return DEMO_ADMIN_EMAIL, password
+
+    @staticmethod
+    def _write_demo_admin_file(secret_file, password: str) -> None:
+        # The e-mail beside the password: an operator reading the file can log in with it alone.
+        secret_file.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
+        secret_file.chmod(0o600)
 
     def _load_demo_data(self) -> None:
         """Load the demo content of each app that ships some (management commands named load_demo_*)."""
