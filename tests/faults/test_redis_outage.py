@@ -49,3 +49,34 @@ def test_a_page_view_while_redis_is_down_is_a_503_page_then_the_page_again(clien
         redis_server.start()
 
     wait_for(lambda: client.get(reverse("dashboard")).status_code == 200, 30, "the dashboard again")
+
+
+def test_an_upload_while_redis_is_down_is_refused_whole_then_queued_once_redis_is_back(client, alice, redis_server):
+    """The upload allowance and the ingest queue both live in Redis: while it is down the creator
+    gets a clear 503 and nothing is stored (no video row, no file left behind); once it is back
+    the same upload is stored and its ingest job is queued."""
+    import django_rq
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from channels_app.jobs import video_job_id
+    from channels_app.models import Channel, Video
+    from tests.channels_app.factories import ChannelFactory
+
+    collection = ChannelFactory(owner=alice, kind=Channel.Kind.UPLOADS, status=Channel.Status.READY, title="Pod")
+    srt = b"1\n00:00:01,000 --> 00:00:04,000\nWelcome to the show.\n"
+    client.force_login(alice)
+    url = reverse("channels:upload", args=[collection.pk])
+
+    redis_server.stop()
+    try:
+        down = client.post(url, {"file": SimpleUploadedFile("ep1.srt", srt)})
+        assert down.status_code == 503, down.content[:300]
+        assert b"try again" in down.content.lower() and b"Traceback" not in down.content
+        assert not Video.objects.filter(channel=collection).exists()
+    finally:
+        redis_server.start()
+
+    wait_for(lambda: client.post(url, {"file": SimpleUploadedFile("ep1.srt", srt)}).status_code == 302, 30, "uploading again")
+    video = Video.objects.get(channel=collection)
+    assert video.status == Video.Status.QUEUED
+    assert django_rq.get_queue("ingest").fetch_job(video_job_id(video.pk)) is not None
