@@ -314,7 +314,7 @@ def _chunks_total(cursor, channel_ids: list[int]) -> int:
     """Chunks of the asked channels: their denormalised count (channel_refresh_progress), which
     may lag behind an ingestion in progress."""
     cursor.execute(
-        f"SELECT coalesce(sum(chunks_count), 0) FROM {_CHANNELS} WHERE id = ANY(%s)", [channel_ids]  # noqa: S608
+        f"SELECT coalesce(sum(chunks_count), 0) FROM {_CHANNELS} WHERE id = ANY(%s)", [channel_ids]  # noqa: S608  # nosec B608  # the model's own quoted table name only; values are bound
     )
     return int(cursor.fetchone()[0])
 
@@ -392,7 +392,7 @@ def _terms(cursor, *, query: str, channel_ids: list[int], total: int) -> tuple[l
                     LIMIT %(cap)s
                 ) capped)
             FROM unnest(%(lexemes)s::text[]) AS t(lexeme)
-            """,  # noqa: S608
+            """,  # noqa: S608  # nosec B608  # the model's own quoted table name only; values are bound
             {"lexemes": to_count, "channels": channel_ids, "cap": DF_CAP},
         )
         between = math.sqrt(DF_CAP * max(DF_CAP, (floor or 0) * total))  # geometric middle: IDF is a log
