@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import django_rq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rq.serializers import JSONSerializer
+from rq.worker import SimpleWorker
 
 from channels_app.models import Channel, Video
 from tests.channels_app.factories import ChannelFactory, VideoFactory
@@ -154,9 +157,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client, alice_channel):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_a_deeply_nested_json_upload_is_refused_with_a_message_not_a_500(alice_client, alice):
+def test_a_deeply_nested_json_upload_fails_its_video_with_a_message_not_a_500(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
+    # Uploads are parsed by the ingest job (a large file must not block the web request), so the
+    # request accepts the file and the job ends the video failed with the reason.
     collection = ChannelFactory(owner=alice, kind=Channel.Kind.UPLOADS, status=Channel.Status.READY)
     upload = SimpleUploadedFile("ep1.json3", b'{"events":' + b"[" * 50_000 + b"]" * 50_000 + b"}", content_type="application/json")
-    response = alice_client.post(reverse("channels:upload", args=[collection.pk]), {"file": upload})
-    assert response.status_code == 400 and not collection.videos.exists()
-    assert "nested far too deeply" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("channels:upload", args=[collection.pk]), {"file": upload})
+    assert response.status_code == 302
+
+    django_rq.get_worker("ingest", worker_class=SimpleWorker, serializer=JSONSerializer).work(burst=True)
+
+    video = collection.videos.get()
+    assert video.status == Video.Status.FAILED and "nested far too deeply" in video.reason
+    assert "nested far too deeply" in alice_client.get(collection.get_absolute_url()).content.decode()
