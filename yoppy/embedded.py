@@ -427,9 +427,37 @@ def redis_ensure(data_dir: Path, *, port: int | None = None) -> RunningService:
             raise EmbeddedServiceError(
                 f"The embedded Redis did not start on port {chosen}. Last lines of {log}:\n{_tail(log)}"
             )
+        if not _redis_wait_ready(chosen):
+            raise EmbeddedServiceError(
+                f"The embedded Redis on port {chosen} did not finish loading its data. Last lines of {log}:\n{_tail(log)}"
+            )
         (data_dir / "redis.port").write_text(str(chosen))
         (data_dir / "REDIS_VERSION").write_text(redis_bundled_version())
         return RunningService("redis", f"redis://127.0.0.1:{chosen}/0", pid, chosen, True)
+
+
+def _redis_wait_ready(port: int, timeout: float = START_TIMEOUT_S) -> bool:
+    """Redis accepts connections before it has loaded its data file, and answers every command
+    with LOADING until then: a caller handed the service at that moment failed its first command
+    (seen after a restart in the fault suite). Ready means PING answers."""
+    import redis
+
+    # RESP2 and no CLIENT SETINFO: PING is the only command sent, the least a loading server
+    # has to answer.
+    client = redis.Redis(
+        host="127.0.0.1", port=port, socket_timeout=1, socket_connect_timeout=1, protocol=2, driver_info=None
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return True
+            except (redis.BusyLoadingError, redis.ConnectionError, redis.TimeoutError):
+                time.sleep(0.05)
+        return False
+    finally:
+        client.close()
 
 
 def redis_stop(data_dir: Path) -> bool:

@@ -186,3 +186,67 @@ def test_the_redis_pid_is_read_only_once_its_pid_file_is_completely_written(tmp_
 def test_waiting_for_a_pid_file_that_never_completes_gives_up(tmp_path):
     (tmp_path / "redis.pid").write_text("")
     assert embedded._pid_file_wait(tmp_path / "redis.pid", timeout=0.2) is None
+
+
+def test_a_started_redis_is_handed_over_only_once_it_has_loaded_its_data():
+    """Redis accepts connections while it loads its data file and answers LOADING until then
+    (the fault suite's first command after a restart failed so). A server that speaks that part
+    of the protocol answers LOADING three times, then PONG."""
+    import socket
+    import threading
+
+    from yoppy import embedded
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    answers = [b"-LOADING Redis is loading the dataset in memory\r\n"] * 3 + [b"+PONG\r\n"]
+    seen = []
+
+    def serve() -> None:
+        while answers:
+            conn, _ = listener.accept()
+            with conn:
+                while answers and conn.recv(1024):
+                    answer = answers.pop(0)
+                    seen.append(answer)
+                    conn.sendall(answer)
+                    if answer.startswith(b"-LOADING"):
+                        break  # redis-py drops the connection after an error reply; serve the next
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        assert embedded._redis_wait_ready(listener.getsockname()[1], timeout=10)
+        assert seen[-1] == b"+PONG\r\n" and len(seen) == 4
+    finally:
+        listener.close()
+
+
+def test_a_redis_that_never_finishes_loading_is_reported_not_handed_over():
+    import socket
+    import threading
+
+    from yoppy import embedded
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                if conn.recv(1024):
+                    conn.sendall(b"-LOADING Redis is loading the dataset in memory\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        assert not embedded._redis_wait_ready(listener.getsockname()[1], timeout=1)
+    finally:
+        stop.set()
+        listener.close()
