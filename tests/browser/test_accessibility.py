@@ -1,0 +1,102 @@
+"""Every page of the journeys passes axe-core with no serious or critical violations, on a desktop
+and on a 390 px phone (issue 12, "Phones and accessibility")."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.axe import axe_check, axe_source, axe_violations, format_violations
+from tests.users.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="session")
+def axe_js():
+    return axe_source()
+
+
+@pytest.fixture
+def creator_channel(db):
+    from channels_app.models import Channel
+
+    UserFactory(email="admin@yoppy.local", is_staff=True, is_superuser=True)
+    call_command("load_demo_channels")
+    creator = UserFactory(email="mira@example.com")
+    channel = Channel.objects.get(is_demo=True)
+    Channel.objects.filter(pk=channel.pk).update(owner=creator, is_public=True)
+    channel.refresh_from_db()
+    return channel
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question", question)
+    page.get_by_role("button", name="Ask").click()
+    page.wait_for_function(
+        "() => { const a = document.querySelectorAll('.msg-assistant'); return a.length && a[a.length - 1].dataset.done === '1'; }",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys(
+    browser, live_server, creator_channel, axe_js, viewport
+):
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    found: dict[str, list[dict]] = {}
+
+    def check(name: str) -> None:
+        violations = axe_violations(page, axe_js)
+        if violations:
+            found[name] = violations
+
+    try:
+        # A visitor: the landing page, sign-up and log-in, then a fan's first answer on the public page.
+        for name, url in (("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/")):
+            page.goto(url)
+            check(name)
+        page.goto(f"/c/{creator_channel.slug}/")
+        check("public page")
+        _ask(page, "How do I know my sourdough starter is healthy?")
+        check("public page with an answer")
+
+        # The creator, signed in.
+        page.goto("/accounts/login/")
+        page.fill("input[name=login]", "mira@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
+        page.wait_for_url(re.compile(r"/dashboard/$"))
+        check("dashboard")
+        for name, url in (
+            ("channel list", "/dashboard/channels/"),
+            ("channel detail", f"/dashboard/channels/{creator_channel.pk}/"),
+            ("billing", "/billing/"),
+            ("earnings", "/dashboard/earnings/"),
+            ("owner's chat", f"/chat/{creator_channel.pk}/"),
+        ):
+            page.goto(url)
+            check(name)
+        _ask(page, "At what temperature should the butter block be for lamination?")
+        check("owner's chat with an answer")
+    finally:
+        context.close()
+
+    report = "\n\n".join(f"== {name} ==\n{format_violations(violations)}" for name, violations in found.items())
+    assert not found, f"axe-core ({viewport}, {VIEWPORTS[viewport]['width']} px):\n{report}"
+
+
+def test_it_reports_a_critical_violation_readably(page, axe_js):
+    # The check itself must be able to fail: an image without alt text is critical in axe-core.
+    page.goto("/healthz")
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="/x.png"></main></body></html>')
+    with pytest.raises(AssertionError) as failure:
+        axe_check(page, axe_js)
+    assert "[critical] image-alt" in str(failure.value)
+    assert "at img" in str(failure.value)
