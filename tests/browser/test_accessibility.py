@@ -45,8 +45,9 @@ def _ask(page, question: str) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys(
-    browser, live_server, creator_channel, axe_js, viewport
+    browser, live_server, creator_channel, axe_js, viewport, settings
 ):
+    settings.ANON_QUESTIONS_PER_SESSION = 1
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[viewport])
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -62,10 +63,17 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
         for name, url in (("landing", "/"), ("sign-up", "/accounts/signup/"), ("log-in", "/accounts/login/")):
             page.goto(url)
             check(name)
+        page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
+        page.wait_for_load_state()
+        check("log-in with errors")
         page.goto(f"/c/{creator_channel.slug}/")
         check("public page")
         _ask(page, "How do I know my sourdough starter is healthy?")
         check("public page with an answer")
+        page.fill("#question", "And how warm should the kitchen be?")
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_selector(".msg-refusal")
+        check("public page at the free limit")
 
         # The creator, signed in.
         page.goto("/accounts/login/")
@@ -83,8 +91,18 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
         ):
             page.goto(url)
             check(name)
+            if name == "channel list":
+                page.get_by_text("No YouTube channel?").click()
+                page.get_by_role("button", name="Create collection").click()
+                page.wait_for_load_state()
+                check("channel list with the collection form's errors")
+            elif name == "channel detail":
+                page.get_by_text("Edit the profile").click()
+                check("channel detail with the profile editor open")
         _ask(page, "At what temperature should the butter block be for lamination?")
         check("owner's chat with an answer")
+        page.reload()
+        check("owner's chat reloaded")
     finally:
         context.close()
 
