@@ -11,7 +11,7 @@ from django.core.management import call_command
 from tests.browser.axe import axe_check, axe_source, axe_violations, format_violations
 from tests.users.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
@@ -44,6 +44,7 @@ def _ask(page, question: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.django_db(transaction=True)
 def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys(
     browser, live_server, creator_channel, axe_js, viewport, settings
 ):
@@ -110,6 +111,7 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
     assert not found, f"axe-core ({viewport}, {VIEWPORTS[viewport]['width']} px):\n{report}"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_it_reports_a_critical_violation_readably(page, axe_js):
     # The check itself must be able to fail: an image without alt text is critical in axe-core.
     page.goto("/healthz")
@@ -118,3 +120,12 @@ def test_it_reports_a_critical_violation_readably(page, axe_js):
         axe_check(page, axe_js)
     assert "[critical] image-alt" in str(failure.value)
     assert "at img" in str(failure.value)
+
+
+def test_it_skips_saying_why_when_axe_is_missing_and_npm_is_not_installed(monkeypatch, tmp_path):
+    from tests.browser import axe
+
+    monkeypatch.setattr(axe, "AXE_JS", tmp_path / "node_modules" / "axe-core" / "axe.min.js")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on this PATH
+    with pytest.raises(pytest.skip.Exception, match=r"npm is not installed, so axe-core 4\.14\.1 cannot be installed"):
+        axe.axe_source()
