@@ -53,11 +53,16 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
     page = context.new_page()
     page.set_default_timeout(15_000)
     found: dict[str, list[dict]] = {}
+    sideways: dict[str, int] = {}
 
     def check(name: str) -> None:
         violations = axe_violations(page, axe_js)
         if violations:
             found[name] = violations
+        # Same page loads, so the "nothing scrolls sideways" check of issue 12 costs nothing extra.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > VIEWPORTS[viewport]["width"]:
+            sideways[name] = width
 
     try:
         # A visitor: the landing page, sign-up and log-in, then a fan's first answer on the public page.
@@ -109,6 +114,7 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
 
     report = "\n\n".join(f"== {name} ==\n{format_violations(violations)}" for name, violations in found.items())
     assert not found, f"axe-core ({viewport}, {VIEWPORTS[viewport]['width']} px):\n{report}"
+    assert not sideways, f"pages wider than the {VIEWPORTS[viewport]['width']} px viewport (px): {sideways}"
 
 
 @pytest.mark.django_db(transaction=True)
