@@ -1,5 +1,6 @@
 """Every page of the journeys passes axe-core with no serious or critical violations, on a desktop
-and on a 390 px phone (issue 12, "Phones and accessibility")."""
+and on 390 px and 360 px phones, none wider than its viewport, with the public page's question box
+in view on arrival (issue 12, "Phones and accessibility")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from tests.users.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+    "small phone": {"width": 360, "height": 740},
+}
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +79,8 @@ def test_it_finds_no_serious_or_critical_violations_on_the_pages_of_the_journeys
         check("log-in with errors")
         page.goto(f"/c/{creator_channel.slug}/")
         check("public page")
+        box = page.locator("#question").bounding_box()
+        assert box and box["y"] + box["height"] <= VIEWPORTS[viewport]["height"], f"the question box starts below the fold: {box}"
         _ask(page, "How do I know my sourdough starter is healthy?")
         check("public page with an answer")
         page.fill("#question", "And how warm should the kitchen be?")
