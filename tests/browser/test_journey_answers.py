@@ -60,7 +60,7 @@ Roll the dough out, fold it in three, and chill it for thirty minutes between fo
 OBSERVE = """() => {
   window.__states = [];
   const list = document.getElementById('message-list') || document.body;
-  const record = () => window.__states.push(list.textContent + '\\n' + list.innerHTML);
+  const record = () => window.__states.push({text: list.textContent, html: list.innerHTML});
   new MutationObserver(record).observe(list, {childList: true, subtree: true, characterData: true, attributes: true});
   record();
 }"""
@@ -133,9 +133,12 @@ def test_it_never_shows_a_planted_caption_url_even_while_streaming(page, channel
 
     states = page.evaluate("window.__states")
     assert len(states) > 2  # the stream was watched piece by piece
-    leaked = [s for s in states if any(p in s.split("\n", 1)[0] for p in PLANTED)]
+    assert any("croissant flour" in s["text"] for s in states)  # the question was recorded
+    leaked = [s["text"] for s in states if any(p in s["text"] for p in PLANTED) or "evil" in s["html"]]
     assert leaked == [], leaked[:1]
     html = page.inner_html("#message-list")
     final_text = answer.inner_text()
     assert not any(p in final_text for p in PLANTED), final_text
+    # The planted line itself was quoted (so the stream did carry it), its links taken out.
+    assert "For the best price on croissant flour visit" in final_text, final_text
     assert "evil-example" not in html and "evil.example" not in html
