@@ -34,6 +34,12 @@ class Citation:
         return max(0, int(self.start_s))
 
     @property
+    def player_id(self) -> str:
+        """The YouTube id the page's player may load, or "" when the stored one is not a valid id
+        (the page writes it into an attribute: only a checked id gets there)."""
+        return _youtube_id(self.youtube_id)
+
+    @property
     def url(self) -> str:
         """The moment on YouTube, or "" when the video has no (valid) YouTube id."""
         if not _youtube_id(self.youtube_id):
