@@ -33,6 +33,15 @@ class Citation:
         """Whole second the moment starts at; links, the player and the label all use this one."""
         return max(0, int(self.start_s))
 
+    @classmethod
+    def of(cls, passage: Passage, *, number: int, start_s: float, end_s: float) -> Citation:
+        """The moment start_s..end_s of ``passage``'s video as citation ``number``."""
+        return cls(
+            number=number, video_id=passage.video_id, video_title=passage.video_title,
+            youtube_id=passage.youtube_id, start_s=float(start_s), end_s=float(end_s),
+            thumbnail_url=passage.thumbnail_url or "",
+        )  # fmt: skip
+
     @property
     def player_id(self) -> str:
         """The YouTube id the page's player may load, or "" when the stored one is not a valid id
@@ -89,15 +98,7 @@ def _clock(seconds: int) -> str:
 def citations_for(passages: Sequence[Passage]) -> list[Citation]:
     """One citation per passage, numbered 1..n in passage order (the numbers the prompt uses)."""
     return [
-        Citation(
-            number=number,
-            video_id=passage.video_id,
-            video_title=passage.video_title,
-            youtube_id=passage.youtube_id,
-            start_s=float(passage.start_s),
-            end_s=float(passage.end_s),
-            thumbnail_url=passage.thumbnail_url or "",
-        )
+        Citation.of(passage, number=number, start_s=passage.start_s, end_s=passage.end_s)
         for number, passage in enumerate(passages, start=1)
     ]
 

@@ -159,21 +159,10 @@ def moments_chosen(
 
 def moment_citations(moments: Sequence[Moment], passages: Sequence[Passage]) -> list[Citation]:
     """One citation per moment, numbered 1..n in the given order, at the moment's own seconds."""
-    citations = []
-    for number, moment in enumerate(moments, start=1):
-        passage = passages[moment.passage]
-        citations.append(
-            Citation(
-                number=number,
-                video_id=passage.video_id,
-                video_title=passage.video_title,
-                youtube_id=passage.youtube_id,
-                start_s=float(moment.start_s),
-                end_s=float(moment.end_s),
-                thumbnail_url=passage.thumbnail_url or "",
-            )  # fmt: skip
-        )
-    return citations
+    return [
+        Citation.of(passages[moment.passage], number=number, start_s=moment.start_s, end_s=moment.end_s)
+        for number, moment in enumerate(moments, start=1)
+    ]
 
 
 def answer_from_moments(*, creator_name: str, moments: Sequence[Moment], confidence: str) -> str:
