@@ -16,7 +16,7 @@ def check_encryption_keys(app_configs=None, **kwargs) -> list[checks.CheckMessag
     """A bad FIELD_ENCRYPTION_KEYS stops start-up, not the first payout request."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from affiliates import crypto
+    from yoppy import crypto
 
     try:
         crypto.encrypt("check")

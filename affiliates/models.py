@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from affiliates import crypto
 from billing.money import format_minor
+from yoppy import crypto
 
 
 class AppendOnlyError(Exception):

@@ -98,7 +98,7 @@ def test_the_destination_repr_and_the_payout_repr_are_masked(alice, charlie):
 def test_a_destination_encrypted_under_an_old_key_still_decrypts_after_rotation(alice, charlie, settings):
     from cryptography.fernet import Fernet
 
-    from affiliates import crypto
+    from yoppy import crypto
 
     earn(alice, charlie, inr=80000)
     payout = payout_request(creator=alice, amount_minor=60000, currency="INR", destination=BANK, now=NOW)

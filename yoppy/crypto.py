@@ -1,4 +1,5 @@
-"""Encryption at rest for payout details: MultiFernet over FIELD_ENCRYPTION_KEYS.
+"""Encryption at rest for secrets in the database (payout details, bot tokens, OAuth tokens):
+MultiFernet over FIELD_ENCRYPTION_KEYS.
 
 Fernet (cryptography) is authenticated encryption: a token altered in the database fails to
 decrypt instead of decrypting to something else. The first key encrypts; every key decrypts,
