@@ -72,6 +72,9 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     # The question this answer answers (for regenerate and for the retrieval query).
     question = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="answers")
+    # Which quota pool paid for this answer ("plan:<user id>", "session:<key>", "whop:<id>"...), so
+    # an answer that never came is given back to that pool (chat.services.askers.give_back).
+    charged_to = models.CharField(max_length=240, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,14 +13,20 @@ Pools, one small class each with the same shape:
 - ``SessionAllowance``: today's per-session and per-IP allowance of anonymous web visitors, in
   Redis (atomic INCR, given back when refused).
 - Pools that belong to another app (a Whop community's pool of 100 questions per member) are
-  written there with the same ``take()`` and passed in: ``Asker(kind=AskerKind.WHOP_MEMBER, ...,
-  pool=CommunityPool(...))``.
+  written there with the same ``take()`` and ``receipt`` and passed in:
+  ``Asker(kind=AskerKind.WHOP_MEMBER, ..., pool=CommunityPool(...))``.
+
+An answer that never came (the model failed, the stream broke) gives its question back: the
+pool's ``receipt`` ("<prefix>:<ref>") is stored on the answer, and ``give_back`` calls the function
+registered for that prefix (``give_back_register``; plan and session are registered here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,8 +34,10 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from billing.services import quota_consume
+from billing.services import quota_consume, quota_release
 from chat.models import AskerKind
+
+logger = logging.getLogger(__name__)
 
 
 class QuestionRefused(Exception):
@@ -49,6 +57,33 @@ class QuotaPool(Protocol):
     def take(self) -> None:
         """Take one question from the pool, or raise QuestionRefused having taken nothing."""
 
+    @property
+    def receipt(self) -> str:
+        """"<prefix>:<ref>": what ``give_back`` needs to return the question to this pool."""
+
+
+GiveBack = Callable[..., None]  # (*, ref: str, taken_at: datetime) -> None
+_GIVE_BACKS: dict[str, GiveBack] = {}
+
+
+def give_back_register(prefix: str, give_back_fn: GiveBack) -> None:
+    """Say how to give a question back to the pools whose receipts start with ``prefix:``.
+    Apps with their own pool call this from AppConfig.ready()."""
+    _GIVE_BACKS[prefix] = give_back_fn
+
+
+def give_back(*, receipt: str, taken_at: dt.datetime) -> bool:
+    """Return one question, taken at ``taken_at``, to the pool of ``receipt``; False when there is
+    nothing to give back to (no receipt, or a pool no app knows any more: logged)."""
+    prefix, _, ref = receipt.partition(":")
+    give_back_fn = _GIVE_BACKS.get(prefix)
+    if not ref or give_back_fn is None:
+        if receipt:
+            logger.warning("no give-back for quota receipt %r", receipt)
+        return False
+    give_back_fn(ref=ref, taken_at=taken_at)
+    return True
+
 
 @dataclass(frozen=True)
 class PlanPool:
@@ -58,6 +93,10 @@ class PlanPool:
     user: object
     refusal: str = "You've used all {limit} questions of your plan this month. Upgrade for more."
     upgrade: bool = True
+
+    @property
+    def receipt(self) -> str:
+        return f"plan:{self.user.pk}"
 
     def take(self) -> None:
         decision = quota_consume(user=self.user)
@@ -76,6 +115,18 @@ def _session_counter(*, day: dt.date, session_key: str) -> str:
     return f"yoppy:anon-questions:{day.strftime('%Y%m%d')}:session:{session_key}"
 
 
+def _plan_give_back(*, ref: str, taken_at: dt.datetime) -> None:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=ref).first()
+    if user is not None:  # an account deleted since has nothing to get back
+        quota_release(user=user, taken_at=taken_at)
+
+
+def _session_give_back(*, ref: str, taken_at: dt.datetime) -> None:
+    session_allowance_give_back(session_key=ref, day=taken_at.astimezone(dt.UTC).date())
+
+
 def session_allowance_give_back(*, session_key: str, day: dt.date) -> None:
     """Give an anonymous session back one question taken on ``day`` (an answer that never came).
     The per-IP count stays: nothing kept after the ask knows the fan's address."""
@@ -92,6 +143,10 @@ class SessionAllowance:
 
     session_key: str
     ip: str
+
+    @property
+    def receipt(self) -> str:
+        return f"session:{self.session_key}"
 
     def take(self) -> None:
         """INCR is atomic; on going over either limit both counters are given back, so a refused
@@ -116,6 +171,10 @@ class SessionAllowance:
             raise QuestionRefused(
                 "You've used today's free questions. Sign up free to keep chatting.", sign_up=True
             )
+
+
+give_back_register("plan", _plan_give_back)
+give_back_register("session", _session_give_back)
 
 
 # What a fan on a surface reads when the plan paying for them is used up: they cannot upgrade it.

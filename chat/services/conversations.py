@@ -12,10 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.services import quota_release
 from channels_app.models import Channel
-from chat.models import AskerKind, Conversation, Message
-from chat.services.askers import Asker, QuestionRefused, session_allowance_give_back
+from chat.models import Conversation, Message
+from chat.services.askers import Asker, QuestionRefused, give_back
 
 __all__ = [
     "Asker",
@@ -68,7 +67,11 @@ def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Con
         )
     asked = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=question)
     answer = Message.objects.create(
-        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.PENDING, question=asked
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.PENDING,
+        question=asked,
+        charged_to=asker.pool.receipt,
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return answer
@@ -84,7 +87,11 @@ def answer_regenerate(*, asker: Asker, conversation: Conversation) -> Message:
     question = last.question
     last.delete()
     return Message.objects.create(
-        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.PENDING, question=question
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.PENDING,
+        question=question,
+        charged_to=asker.pool.receipt,
     )
 
 
@@ -100,19 +107,10 @@ def message_claim_for_streaming(*, message: Message) -> bool:
 
 
 def _quota_give_back(*, message: Message) -> None:
-    """Return the question of an answer that never came to whoever it was taken from.
-
-    A signed-in fan's monthly count goes down; an anonymous fan gets the session's daily
-    question back. Askers of other kinds (bots, widget, API) are charged to a payer the
-    conversation does not record yet, so their question is not given back.
-    """
-    conversation = message.conversation
-    if conversation.asker_kind == AskerKind.USER and conversation.user_id:
-        quota_release(user=conversation.user, taken_at=message.created_at)
-    elif conversation.asker_kind == AskerKind.WEB_SESSION:
-        session_allowance_give_back(
-            session_key=conversation.asker_ref, day=message.created_at.astimezone(dt.UTC).date()
-        )
+    """Return the question of an answer that never came to the pool that paid for it (a
+    signed-in fan's plan, an anonymous session's day, the plan or community paying for a bot,
+    widget or Whop asker): the receipt stored when it was taken says which."""
+    give_back(receipt=message.charged_to, taken_at=message.created_at)
 
 
 ANSWER_LOST_TEXT = "This answer was interrupted. Your question was not counted; please ask again."

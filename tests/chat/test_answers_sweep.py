@@ -20,7 +20,9 @@ from tests.channels_app.factories import ChannelFactory
 
 @pytest.fixture
 def ready_channel(alice):
-    return ChannelFactory(owner=alice, status=Channel.Status.READY, is_public=True, slug="mira", chunks_count=10)
+    return ChannelFactory(
+        owner=alice, status=Channel.Status.READY, is_public=True, slug="mira", chunks_count=10
+    )
 
 
 def _streaming_since(answer: Message, *, seconds: float) -> None:
@@ -80,3 +82,50 @@ def test_the_anonymous_refund_never_makes_a_counter_negative(ready_channel):
     assert services.answer_fail(message_id=answer.pk)
     key = f"yoppy:anon-questions:{answer.created_at.strftime('%Y%m%d')}:session:sess-9"
     assert redis.Redis.from_url(settings.REDIS_URL).get(key) is None
+
+
+def test_a_widget_visitors_failed_answer_goes_back_to_the_plan_that_paid(alice, ready_channel):
+    from chat.models import AskerKind
+
+    Usage.objects.filter(user=alice).delete()
+    asker = services.Asker.paid_by(AskerKind.WIDGET_VISITOR, "widget-3:visitor-8", payer=alice)
+    answer = services.question_ask(asker=asker, channel=ready_channel, text="How do I feed a starter?")
+    assert answer.charged_to == f"plan:{alice.pk}"
+    assert Usage.objects.get(user=alice).queries_used == 1
+    _streaming_since(answer, seconds=1)
+
+    assert services.answer_fail(message_id=answer.pk)
+
+    assert Usage.objects.get(user=alice).queries_used == 0
+
+
+def test_a_pool_of_another_app_gets_its_question_back_through_its_registered_prefix(
+    bob, ready_channel, monkeypatch
+):
+    from chat.services import askers
+
+    monkeypatch.setattr(askers, "_GIVE_BACKS", dict(askers._GIVE_BACKS))  # this test's prefix stays here
+    given_back = []
+    askers.give_back_register("test-pool", lambda *, ref, taken_at: given_back.append((ref, taken_at)))
+
+    class CountedPool:
+        receipt = "test-pool:17"
+
+        def take(self):
+            pass
+
+    asker = services.Asker(kind="whop_member", ref="whop-user-1", pool=CountedPool())
+    answer = services.question_ask(asker=asker, channel=ready_channel, text="How do I feed a starter?")
+    _streaming_since(answer, seconds=1)
+
+    assert services.answer_fail(message_id=answer.pk)
+
+    assert given_back == [("17", Message.objects.get(pk=answer.pk).created_at)]
+
+
+def test_a_receipt_no_app_knows_gives_nothing_back_and_says_so(caplog):
+    from chat.services import askers
+
+    assert askers.give_back(receipt="retired-pool:4", taken_at=timezone.now()) is False
+    assert askers.give_back(receipt="", taken_at=timezone.now()) is False
+    assert "retired-pool:4" in caplog.text
