@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> None:
     from channels_app.services.chunking import chunk_segments
     from chat import answers
     from chat.answers import offline
-    from chat.services.retrieval import passages_search
+    from chat.retrieval import passages_search
     from yoppy.ai.embeddings import embedding_provider
     from yoppy.users.models import User
     from yoppy.users.services import user_delete

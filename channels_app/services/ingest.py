@@ -511,7 +511,7 @@ def channel_finalize(*, channel: Channel) -> bool:
 def channel_profile_learn(*, channel: Channel) -> None:
     """Write the persona's topics, summary and speaking style from the channel's transcripts
     (by the LLM when one is configured, else by the local analysis)."""
-    from channels_app.services.profile import passages_sample, profile_build
+    from channels_app.persona import passages_sample, profile_build
     from yoppy.ai.llm import llm_provider
 
     passages = list(

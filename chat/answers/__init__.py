@@ -3,7 +3,7 @@ the sentences (moments) of passages, the offline answer, the LLM prompt, safety 
 sanitised rendering.
 
 Pure code: no database, no network; vectors are computed by the caller. Passages are
-``chat.services.retrieval.Passage``. The names below are the package's public surface.
+``chat.retrieval.Passage``. The names below are the package's public surface.
 """
 
 from chat.answers.citations import Citation, citations_for, citations_from_dicts, strip_unknown_citations

@@ -24,10 +24,11 @@ from chat.answers.citations import _MARKER, Citation, _numbers
 from chat.answers.coverage import confidence_for
 from chat.answers.moments import Moment, moments_for
 from chat.answers.safety import is_injection
-from chat.answers.text import _markdown_text, _name, _terms
+from chat.answers.text import _markdown_text, _name
+from yoppy.transcripts import terms as _terms
 
 if TYPE_CHECKING:
-    from chat.services.retrieval import Passage
+    from chat.retrieval import Passage
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 MAX_QUOTES = 3

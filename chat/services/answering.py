@@ -15,13 +15,13 @@ from django.conf import settings
 from django.db import connection
 
 from billing.selectors import plan_get_for_user
-from channels_app.services.profile import ChannelProfile, style_prompt
+from channels_app.persona import ChannelProfile, style_prompt
 from chat import answers
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
 from chat.rendering import answer_block
+from chat.retrieval import passages_search, query_for_retrieval
 from chat.selectors import history_for
-from chat.services.retrieval import passages_search, query_for_retrieval
 from yoppy.ai.embeddings import embedding_provider
 from yoppy.ai.llm import LLMError, llm_provider
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from channels_app.services.captions import parse_captions
-from channels_app.services.profile import (
+from channels_app.persona import (
     STYLE_KEYS,
     ChannelProfile,
     passages_sample,
@@ -20,9 +19,10 @@ from channels_app.services.profile import (
     profile_build_local,
     style_prompt,
 )
+from channels_app.services.captions import parse_captions
 from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
 
-REALDATA = Path(os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata")
+REALDATA = Path(os.environ.get("YOPPY_REALDATA") or Path(__file__).resolve().parents[4] / "shared" / "realdata")
 AUTO_VTT = REALDATA / "captions" / "youtube_auto_vtt"
 needs_realdata = pytest.mark.skipif(not AUTO_VTT.is_dir(), reason=f"no real captions at {AUTO_VTT}")
 
@@ -218,11 +218,11 @@ def test_local_profile_is_deterministic_even_across_hash_seeds():
     # Set iteration order changes with the hash seed; the output must not.
     script = (
         "import dataclasses, json, sys\n"
-        "from channels_app.services.profile import profile_build_local\n"
+        "from channels_app.persona import profile_build_local\n"
         "print(json.dumps(dataclasses.asdict(profile_build_local(**json.load(sys.stdin)))))\n"
     )
     arguments = json.dumps({"channel_title": COOKING_TITLE, "video_titles": COOKING_VIDEOS, "passages": COOKING})
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     outputs = {
         subprocess.run(
             [sys.executable, "-c", script],
@@ -309,7 +309,7 @@ def test_profile_build_uses_a_valid_llm_answer_and_clamps_its_lists():
     ids=["llm-error", "prose", "topics-not-a-list", "unknown-level", "not-an-object", "truncated"],
 )
 def test_profile_build_falls_back_to_local_when_the_llm_fails(answer, caplog):
-    caplog.set_level(logging.WARNING, logger="channels_app.services.profile")
+    caplog.set_level(logging.WARNING, logger="channels_app.persona")
 
     profile = profile_build(
         channel_title=COOKING_TITLE, video_titles=COOKING_VIDEOS, passages=COOKING, llm=FakeLLM(answer)
