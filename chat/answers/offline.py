@@ -15,7 +15,7 @@ vectors are computed by the caller.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -323,6 +323,20 @@ def answer_plan(
         label = confidence_for(used)
         confidence = "low" if label == "not_covered" else label
     return Plan(used, moments, scored, coverage, confidence)
+
+
+def embed_stored_first(
+    stored: Mapping[str, np.ndarray], embed: Callable[[list[str]], np.ndarray]
+) -> Callable[[list[str]], np.ndarray]:
+    """An ``embed`` for ``answer_plan`` that takes each sentence's vector from ``stored`` (the
+    vectors kept at ingestion, by sentence text) and embeds only the others, in one call."""
+
+    def embed_with_stored(texts: list[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in stored]
+        fresh = dict(zip(missing, np.asarray(embed(missing), dtype=np.float32), strict=True)) if missing else {}
+        return np.asarray([stored[text] if text in stored else fresh[text] for text in texts], dtype=np.float32)
+
+    return embed_with_stored
 
 
 def _capped(question: str, moments: list[Moment]) -> list[Moment]:

@@ -16,6 +16,7 @@ from django.db import connection
 
 from billing.selectors import plan_get_for_user
 from channels_app.persona import ChannelProfile, style_prompt
+from channels_app.selectors import chunk_sentence_vectors
 from chat import answers
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
@@ -77,9 +78,15 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
             query=query, channel_ids=channel_ids or [channel.pk], k=max(6, answers.MOMENT_PASSAGES)
         )
         provider = embedding_provider()
+        # The sentences' vectors were stored at ingestion: only the question is embedded now
+        # (sentences across two merged chunks, or of chunks stored before, are embedded here).
+        stored = chunk_sentence_vectors(
+            chunk_ids=[pk for passage in passages[: answers.MOMENT_PASSAGES] for pk in passage.chunk_ids],
+            model=provider.name, dim=provider.dimension,
+        )  # fmt: skip
         plan = answers.answer_plan(
             question=query, passages=passages, question_vector=provider.embed_query(query),
-            embed=provider.embed_documents,
+            embed=answers.embed_stored_first(stored, provider.embed_documents),
         )  # fmt: skip
         confidence = plan.confidence
         citations = answers.moment_citations(plan.moments, plan.passages)

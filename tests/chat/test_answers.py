@@ -556,3 +556,20 @@ def test_related_moments_are_one_per_video_and_at_most_three(minilm, monkeypatch
     related = related_moments(plan)
     assert len(related) == 3
     assert len({plan.passages[moment.passage].video_id for moment in related}) == 3
+
+
+def test_stored_sentence_vectors_are_used_and_only_the_rest_embedded():
+    from chat.answers import embed_stored_first
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return np.asarray([[float(len(text)), 0.0] for text in texts])
+
+    stored = {"kept one": np.asarray([9.0, 9.0], dtype=np.float32)}
+
+    vectors = embed_stored_first(stored, embed)(["new", "kept one", "new", "other"])
+
+    assert calls == [["new", "other"]]
+    assert vectors.tolist() == [[3.0, 0.0], [9.0, 9.0], [3.0, 0.0], [5.0, 0.0]]

@@ -237,3 +237,33 @@ def test_a_refusal_brings_related_moments_apart_from_its_citations_and_keeps_the
     stored.citation_list = []
     page = render_to_string("chat/_message.html", {"message": stored})
     assert "Related moments" in page and f'data-start="{done.related[0].second}"' in page
+
+
+def test_an_offline_answer_embeds_only_the_question_when_sentences_are_stored(bakery, monkeypatch):
+    from yoppy.ai.embeddings import embedding_provider
+
+    provider = embedding_provider()
+    embedded: list[str] = []
+    real = provider.embed_documents
+
+    def recording(texts, *args, **kwargs):
+        embedded.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(provider, "embed_documents", recording)
+
+    done = list(answer_stream(asker=discord_member(bakery), channels=[bakery], question=QUESTION))[-1]
+
+    assert isinstance(done, AnswerDone) and done.citations
+    assert embedded == []  # every sentence's vector came from ingestion
+
+
+def test_chunks_without_stored_sentences_still_answer_the_same(bakery):
+    from channels_app.models import Chunk
+
+    stored = list(answer_stream(asker=discord_member(bakery), channels=[bakery], question=QUESTION))[-1]
+    Chunk.objects.filter(channel=bakery).update(sentences=[], sentence_vectors=None)
+
+    live = list(answer_stream(asker=discord_member(bakery, "guild-1:user-8"), channels=[bakery], question=QUESTION))[-1]
+
+    assert live.markdown == stored.markdown and live.citations == stored.citations
