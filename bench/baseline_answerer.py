@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chat.answers.text import _CAPTION_TAG, _markdown_text, _name, _terms
+from chat.answers.text import _markdown_text, _name
+from yoppy.transcripts import CAPTION_TAG as _CAPTION_TAG
+from yoppy.transcripts import terms as _terms
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 OFFLINE_EXCERPTS = 3

@@ -36,7 +36,7 @@ def passages_from_captions() -> list[str]:
 
 
 def timed(passages: list[str]) -> list[float]:
-    from channels_app.services.profile import profile_build_local
+    from channels_app.persona import profile_build_local
 
     seconds = []
     for _ in range(RUNS):

@@ -257,7 +257,7 @@ def set_chunks_count(channel, count: int) -> None:
 
 
 def evaluate(questions, video_ids, channel_id) -> dict[str, dict]:
-    from chat.services.retrieval import passages_search
+    from chat.retrieval import passages_search
 
     results = {}
     for question, _ in questions[:20]:  # warm the model, the caches and the connection
@@ -455,7 +455,7 @@ def scale_up(
     per_video = 40
     rng, np_rng = random.Random(11), np.random.default_rng(11)
     transcripts = caption_lines()
-    from chat.services.retrieval import _STOP_WORDS
+    from yoppy.transcripts import STOP_WORDS as _STOP_WORDS
 
     topic_words = [
         w for p in data for w in p.text.replace(".", " ").split() if w not in _STOP_WORDS and len(w) > 2
@@ -593,7 +593,7 @@ def index_recall_check(*, questions, video_ids, channel_id, sample: int = 200) -
     that loses the real chunks shows as such whichever path the product took."""
     from django.test import override_settings
 
-    from chat.services.retrieval import passages_search
+    from chat.retrieval import passages_search
 
     asked = random.Random(3).sample(questions, min(sample, len(questions)))
 
@@ -623,7 +623,7 @@ def threshold_check(*, owner, questions, sample: int = 200) -> None:
     from django.test import override_settings
 
     from channels_app.models import Channel
-    from chat.services.retrieval import passages_search
+    from chat.retrieval import passages_search
 
     chosen, held = [], 0
     for other in Channel.objects.filter(owner=owner, source_key__startswith="bench-filler-").order_by("pk"):
@@ -660,7 +660,7 @@ def selective_channel_check(*, channel, data, questions, video_ids, table_rows: 
     from django.db import connection
 
     from channels_app.models import Channel, Video
-    from chat.services.retrieval import passages_search
+    from chat.retrieval import passages_search
 
     small = Channel.objects.create(
         owner=channel.owner, kind=Channel.Kind.UPLOADS, source_url="", source_key="bench-small",

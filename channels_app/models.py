@@ -224,6 +224,12 @@ class Chunk(models.Model):
     # spaces are ``text``): answers cite each quoted sentence to its own second. Empty for chunks
     # stored before cues were kept and not re-derived (``manage.py chunks_cues``): whole-chunk timing.
     cues = models.JSONField(default=list, blank=True)
+    # The chunk's sentences as answers cut them (chat.answers.passage_moments) and their vectors by
+    # the chunk's embedding model, float32, one row per sentence in that order: an answer embeds
+    # only the question (chat.services.answering). Empty/NULL for chunks stored before they were
+    # kept (``manage.py chunks_sentences`` fills them); such chunks' sentences are embedded on asking.
+    sentences = models.JSONField(default=list, blank=True)
+    sentence_vectors = models.BinaryField(null=True, blank=True)
     embedding = VectorField(null=True)
     embedding_model = models.CharField(max_length=120, blank=True)
     embedding_dim = models.PositiveSmallIntegerField(null=True)

@@ -46,3 +46,22 @@ def channel_get_demo_public() -> Channel | None:
         .order_by("pk")
         .first()
     )
+
+
+def chunk_sentence_vectors(*, chunk_ids, model: str, dim: int) -> dict:
+    """The stored sentence vectors of the given chunks, by sentence text (numpy float32 rows),
+    for chunks embedded by ``model`` at ``dim`` dimensions; chunks without them give nothing."""
+    import numpy as np
+
+    from channels_app.models import Chunk
+
+    vectors: dict = {}
+    rows = Chunk.objects.filter(
+        pk__in=list(chunk_ids), embedding_model=model, embedding_dim=dim, sentence_vectors__isnull=False
+    ).values_list("sentences", "sentence_vectors")
+    for texts, blob in rows:
+        matrix = np.frombuffer(bytes(blob), dtype=np.float32)
+        if not texts or matrix.size != len(texts) * dim:
+            continue  # written by another model or cut differently: embed these on asking
+        vectors.update(zip(texts, matrix.reshape(len(texts), dim), strict=True))
+    return vectors

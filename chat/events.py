@@ -27,7 +27,9 @@ class AnswerDone:
     ``text``: plain text, citation markers kept as "[n]" (what bots and the API send);
     ``markdown``: the stored source; ``html``: the whole answer block (body, confidence,
     citations) rendered by templates/chat/_answer.html, the partial the page renders stored
-    answers with; ``citations``: the cited moments (video, title, start and end second, link).
+    answers with; ``citations``: the cited moments (video, title, start and end second, link);
+    ``related``: with a refusal only, moments close to the question offered under their own
+    heading ("related moments"), never sources of an answer (a surface shows them apart, or not).
     """
 
     message_id: int
@@ -38,6 +40,7 @@ class AnswerDone:
     confidence: str
     confidence_label: str
     offline: bool
+    related: tuple[Citation, ...] = ()
     # Anything else the answerer reports (e.g. related moments offered with a refusal); surfaces
     # that do not know a key ignore it.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +55,7 @@ class AnswerDone:
             "confidence": self.confidence,
             "confidence_label": self.confidence_label,
             "offline": self.offline,
+            "related": [citation.as_dict() for citation in self.related],
         }
 
 

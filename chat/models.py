@@ -64,6 +64,9 @@ class Message(models.Model):
     content = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     citations = models.JSONField(default=list, blank=True)
+    # Moments close to a question the videos do not answer, offered under their own heading with
+    # the refusal: never sources of an answer (see chat.answers.related_moments).
+    related = models.JSONField(default=list, blank=True)
     confidence = models.CharField(max_length=16, blank=True)
     provider = models.CharField(max_length=120, blank=True, help_text='"offline" or the LLM that wrote it.')
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -93,3 +96,10 @@ class Message(models.Model):
     @property
     def confidence_label(self) -> str:
         return self.CONFIDENCE_LABELS.get(self.confidence, "")
+
+    @property
+    def related_list(self) -> list:
+        """The stored related moments as Citations (what templates/chat/_related.html shows)."""
+        from chat.answers import citations_from_dicts
+
+        return citations_from_dicts(self.related)

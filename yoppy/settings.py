@@ -506,7 +506,7 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
         debug=DEBUG,
     )
 ]
-# Retrieval (chat/services/retrieval.py). HNSW candidate list per dense query: 200 keeps the
+# Retrieval (chat/retrieval/). HNSW candidate list per dense query: 200 keeps the
 # index's recall on a channel buried among much larger, unrelated content (bench/retrieval.py,
 # docs/BENCHMARKS.md) for ~1 ms more per query; raise it when dense recall matters more than latency.
 RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 200, minimum=10)

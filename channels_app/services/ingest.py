@@ -316,6 +316,7 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
     batch = 1024
     for start in range(0, len(chunks), batch):
         vectors.extend(provider.embed_documents([c.embed_text for c in chunks[start : start + batch]]))
+    sentences = chunk_sentences_embedded(chunks, provider=provider)
     rows = [
         Chunk(
             video_id=video.pk,
@@ -326,11 +327,13 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
             text=chunk.text,
             word_count=chunk.word_count,
             cues=[list(cue) for cue in chunk.cues],
+            sentences=texts,
+            sentence_vectors=blob,
             embedding=vector,
             embedding_model=provider.name,
             embedding_dim=provider.dimension,
         )
-        for chunk, vector in zip(chunks, vectors, strict=True)
+        for chunk, vector, (texts, blob) in zip(chunks, vectors, sentences, strict=True)
     ]
     with transaction.atomic():
         # Lock the video so a concurrent redo of the same video waits instead of interleaving.
@@ -338,6 +341,42 @@ def video_store_chunks(*, video: Video, segments: list[Segment]) -> int:
         Chunk.objects.filter(video_id=video.pk).delete()
         Chunk.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+def chunk_sentences_embedded(chunks, *, provider) -> list[tuple[list[str], bytes]]:
+    """Each chunk's sentences, cut as answers cut them, and their vectors (float32 bytes, one row
+    per sentence), in chunk order. A sentence repeated by overlapping chunks is embedded once.
+    ``chunks`` need ``text``, ``start_s``, ``end_s`` and ``cues`` (chunking's or stored ones)."""
+    import numpy as np
+
+    from chat.answers import passage_moments
+
+    per_chunk = [[moment.text for moment in passage_moments(chunk)] for chunk in chunks]
+    unique = list(dict.fromkeys(text for texts in per_chunk for text in texts))
+    vectors = {}
+    for start in range(0, len(unique), 1024):
+        part = unique[start : start + 1024]
+        vectors.update(zip(part, np.asarray(provider.embed_documents(part), dtype=np.float32), strict=True))
+    return [
+        (texts, np.asarray([vectors[text] for text in texts], dtype=np.float32).tobytes()) for texts in per_chunk
+    ]
+
+
+def chunks_store_sentences(*, chunk_ids: list[int]) -> int:
+    """Store the sentences and sentence vectors of the given chunks (those stored before they were
+    kept, or whose cues changed); returns how many were stored. Safe to run twice: a chunk that
+    already has them, or whose model is not the configured one, is skipped."""
+    from yoppy.ai.embeddings import embedding_provider
+
+    provider = embedding_provider()
+    chunks = list(
+        Chunk.objects.filter(pk__in=chunk_ids, sentence_vectors__isnull=True, embedding_model=provider.name)
+        .only("id", "text", "start_s", "end_s", "cues")
+        .order_by("pk")
+    )
+    for chunk, (texts, blob) in zip(chunks, chunk_sentences_embedded(chunks, provider=provider), strict=True):
+        Chunk.objects.filter(pk=chunk.pk, sentence_vectors__isnull=True).update(sentences=texts, sentence_vectors=blob)
+    return len(chunks)
 
 
 def video_fail(*, video_id: int, reason: str) -> None:
@@ -511,7 +550,7 @@ def channel_finalize(*, channel: Channel) -> bool:
 def channel_profile_learn(*, channel: Channel) -> None:
     """Write the persona's topics, summary and speaking style from the channel's transcripts
     (by the LLM when one is configured, else by the local analysis)."""
-    from channels_app.services.profile import passages_sample, profile_build
+    from channels_app.persona import passages_sample, profile_build
     from yoppy.ai.llm import llm_provider
 
     passages = list(
@@ -797,6 +836,9 @@ def video_restore_chunk_cues(*, video: Video) -> int:
             match = derived.get(chunk.position)
             if match is None or match.text != chunk.text:
                 continue
-            Chunk.objects.filter(pk=chunk.pk).update(cues=[list(cue) for cue in match.cues])
+            # New cues cut new sentences: their vectors are stored again (manage.py chunks_sentences).
+            Chunk.objects.filter(pk=chunk.pk).update(
+                cues=[list(cue) for cue in match.cues], sentences=[], sentence_vectors=None
+            )
             restored += 1
     return restored

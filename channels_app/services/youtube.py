@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from yt_dlp.utils import DownloadError
 from yt_dlp.utils.networking import random_user_agent
 
 from channels_app.services.youtube_urls import YouTubeTarget
+from yoppy.transcripts import is_youtube_video_id
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ LISTING_MARGIN = 20
 # Never page further than this into a tab looking for ingestible videos.
 LISTING_MAX_ENTRIES = 2000
 
-_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _UNAVAILABLE_TITLES = {
     "[private video]": "This video is private.",
     "[deleted video]": "This video was deleted.",
@@ -244,7 +243,7 @@ class YouTubeClient:
         Which track: see `caption_track_pick`. Raises YouTubeError when the video or the file
         cannot be fetched (private, members-only, rate-limited after every attempt...).
         """
-        if not _VIDEO_ID.fullmatch(youtube_id):
+        if not is_youtube_video_id(youtube_id):
             raise ValueError(f"Not a YouTube video id: {youtube_id!r}")
         info = self._extract(f"https://www.youtube.com/watch?v={youtube_id}", flat=False)
         track = caption_track_pick(info, preferred_language=preferred_language)

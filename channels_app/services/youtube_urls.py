@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
+from yoppy.transcripts import is_youtube_video_id
+
 MAX_INPUT_LENGTH = 2000
 
 TargetKind = Literal["channel", "playlist", "video"]
 
-_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 # YouTube's rule: 3-30 letters, digits, underscores, hyphens and periods.
 # Only ASCII here; non-Latin handles (allowed by YouTube since 2023) are rejected.
@@ -153,7 +154,7 @@ def _channel_from_handle(handle: str) -> YouTubeTarget:
 
 
 def _video(video_id: str) -> YouTubeTarget:
-    if not _VIDEO_ID.fullmatch(video_id):
+    if not is_youtube_video_id(video_id):
         raise InvalidYouTubeUrl("That video id is not valid (YouTube video ids are 11 characters).")
     return YouTubeTarget("video", video_id, f"{_BASE}/watch?v={video_id}")
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from chat.services.retrieval import Passage
+from yoppy.transcripts import is_youtube_video_id
 
-_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+if TYPE_CHECKING:
+    from chat.retrieval import Passage
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Citation:
 
 def _youtube_id(value: str) -> str:
     """``value`` when it is a YouTube video id, else "": the id goes into URLs and attributes."""
-    return value if _YOUTUBE_ID.fullmatch(value or "") else ""
+    return value if is_youtube_video_id(value) else ""
 
 
 def _clock(seconds: int) -> str:

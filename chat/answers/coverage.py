@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chat.services.retrieval import Passage
+    from chat.retrieval import Passage
 
 # --- confidence thresholds -------------------------------------------------------------------
 # Cosine similarity of all-MiniLM-L6-v2 between the question and the best retrieved passage.

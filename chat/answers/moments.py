@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chat.answers.text import _CAPTION_TAG
+from yoppy.transcripts import CAPTION_TAG
 
 if TYPE_CHECKING:
-    from chat.services.retrieval import Passage
+    from chat.retrieval import Passage
 
 PAUSE_S = 0.8
 MIN_WORDS = 6
@@ -93,7 +93,7 @@ def _words(passage: Passage) -> tuple[list[_Word], bool]:
     previous_end: float | None = None
     for start, end, text in cues:
         start, end = float(start), max(float(start), float(end))
-        parts = _CAPTION_TAG.sub(" ", str(text)).split()
+        parts = CAPTION_TAG.sub(" ", str(text)).split()
         if not parts:
             continue
         step = (end - start) / len(parts)

@@ -14,7 +14,8 @@ vectors are computed by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,10 +25,11 @@ from chat.answers.citations import _MARKER, Citation, _numbers
 from chat.answers.coverage import confidence_for
 from chat.answers.moments import Moment, moments_for
 from chat.answers.safety import is_injection
-from chat.answers.text import _markdown_text, _name, _terms
+from chat.answers.text import _markdown_text, _name
+from yoppy.transcripts import terms as _terms
 
 if TYPE_CHECKING:
-    from chat.services.retrieval import Passage
+    from chat.retrieval import Passage
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 MAX_QUOTES = 3
@@ -43,6 +45,8 @@ PASSAGE_WEIGHT = 0.5
 # A further sentence is quoted when it scores within this of the best (and, from another video,
 # only when it holds question words the sentences already chosen do not).
 QUOTE_MARGIN = 0.15
+# Quote the sentence before one that opens with a pronoun (see with_antecedents).
+ANTECEDENTS = True
 
 # --- coverage: covered = COVER_SENTENCE * best sentence similarity + COVER_PASSAGE * best
 # passage similarity + COVER_TERMS * share of question words in the top sentences >= COVERED_AT.
@@ -52,6 +56,13 @@ COVER_TERMS = 0.5
 COVER_PASSAGE_TERMS = 0.3
 # Chosen on the dev split (docs/BENCHMARKS.md): refusal 0.896 at false refusal 0.027.
 COVERED_AT = 1.18
+
+# --- related moments offered with a refusal: a sentence at least this similar to the question
+# (below what "covered" needs), one per video, at most MAX_RELATED. Measured in bench/answers.py:
+# the share of refused questions that are offered any, in scope (the videos hold the answer) and
+# out of scope (they do not), docs/BENCHMARKS.md.
+RELATED_AT = 0.55
+MAX_RELATED = 3
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,56 @@ def moments_chosen(
         order.setdefault(passages[item.moment.passage].video_id, len(order))
     chosen.sort(key=lambda item: (order[passages[item.moment.passage].video_id], item.moment.start_s))
     return [item.moment for item in chosen]
+
+
+# A sentence opening with one of these says what it says of something named before it ("He
+# founded it in 1870"): quoted alone it may not hold the answer at all, so the sentence before it
+# in the same passage is quoted with it.
+ANAPHORS = frozenset(
+    """he she it its it's they their them this these those his her hers such both there's""".split()  # noqa: SIM905
+)
+_LEADING = re.compile(r"^[\W_]+")
+
+
+def with_antecedents(chosen: Sequence[Moment], moments: Sequence[Moment]) -> list[Moment]:
+    """``chosen`` with each sentence that opens with an anaphor joined to the sentence before it in
+    its passage (one moment from that sentence's start), unless that one is quoted anyway.
+    ``moments`` are all the quotable moments of the passages, in order."""
+    previous: dict[Moment, Moment] = {}
+    for before, moment in zip(moments, moments[1:], strict=False):
+        if before.passage == moment.passage:
+            previous[moment] = before
+    kept = set(chosen)
+    result = []
+    for moment in chosen:
+        first = _LEADING.sub("", moment.text).split(" ", 1)[0].lower()
+        before = previous.get(moment)
+        if first in ANAPHORS and before is not None and before not in kept:
+            moment = Moment(
+                passage=moment.passage, start_s=before.start_s, end_s=moment.end_s,
+                text=f"{before.text} {moment.text}",
+            )  # fmt: skip
+        result.append(moment)
+    return result
+
+
+def related_moments(plan: Plan) -> list[Moment]:
+    """Moments to offer under "related moments" with a refusal: none when the question is covered
+    (an answer lists its sources instead); else the best-scored sentences at least ``RELATED_AT``
+    similar to the question, one per video, at most ``MAX_RELATED``, best first."""
+    if plan.coverage.covered:
+        return []
+    chosen: list[Moment] = []
+    videos: set[int] = set()
+    for item in plan.scored:
+        video = plan.passages[item.moment.passage].video_id
+        if item.similarity < RELATED_AT or video in videos:
+            continue
+        chosen.append(item.moment)
+        videos.add(video)
+        if len(chosen) == MAX_RELATED:
+            break
+    return chosen
 
 
 def moment_citations(moments: Sequence[Moment], passages: Sequence[Passage]) -> list[Citation]:
@@ -264,6 +325,20 @@ def answer_plan(
     return Plan(used, moments, scored, coverage, confidence)
 
 
+def embed_stored_first(
+    stored: Mapping[str, np.ndarray], embed: Callable[[list[str]], np.ndarray]
+) -> Callable[[list[str]], np.ndarray]:
+    """An ``embed`` for ``answer_plan`` that takes each sentence's vector from ``stored`` (the
+    vectors kept at ingestion, by sentence text) and embeds only the others, in one call."""
+
+    def embed_with_stored(texts: list[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in stored]
+        fresh = dict(zip(missing, np.asarray(embed(missing), dtype=np.float32), strict=True)) if missing else {}
+        return np.asarray([stored[text] if text in stored else fresh[text] for text in texts], dtype=np.float32)
+
+    return embed_with_stored
+
+
 def _capped(question: str, moments: list[Moment]) -> list[Moment]:
     """At most ``MAX_EMBEDDED`` moments, keeping those sharing most question words (ties: the
     better passage, then the earlier moment), in their original order."""
@@ -284,5 +359,7 @@ def offline_answer(*, creator_name: str, question: str, plan: Plan) -> tuple[str
     if not plan.coverage.covered:
         return refusal(creator_name=creator_name, offline=True), []
     chosen = moments_chosen(question=question, scored=plan.scored, passages=plan.passages)
+    if ANTECEDENTS:
+        chosen = with_antecedents(chosen, quotable(moments_for(plan.passages)))
     text = answer_from_moments(creator_name=creator_name, moments=chosen, confidence=plan.confidence)
     return text, moment_citations(chosen, plan.passages)

@@ -15,13 +15,14 @@ from django.conf import settings
 from django.db import connection
 
 from billing.selectors import plan_get_for_user
-from channels_app.services.profile import ChannelProfile, style_prompt
+from channels_app.persona import ChannelProfile, style_prompt
+from channels_app.selectors import chunk_sentence_vectors
 from chat import answers
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
 from chat.models import Message
 from chat.rendering import answer_block
+from chat.retrieval import passages_search, query_for_retrieval
 from chat.selectors import history_for
-from chat.services.retrieval import passages_search, query_for_retrieval
 from yoppy.ai.embeddings import embedding_provider
 from yoppy.ai.llm import LLMError, llm_provider
 
@@ -66,17 +67,26 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
 
     creator = channel.display_name
     plan = None
+    related: list = []
     if answers.is_self_question(question, creator_name=creator):
         # Who the persona is is the product's answer, never the transcripts' (a planted line could
         # claim to be the real creator).
         passages, citations, confidence = [], [], "high"
     else:
         query = query_for_retrieval(question=question, history=history, llm=llm)
-        passages = passages_search(query=query, channel_ids=channel_ids or [channel.pk])
+        passages = passages_search(
+            query=query, channel_ids=channel_ids or [channel.pk], k=max(6, answers.MOMENT_PASSAGES)
+        )
         provider = embedding_provider()
+        # The sentences' vectors were stored at ingestion: only the question is embedded now
+        # (sentences across two merged chunks, or of chunks stored before, are embedded here).
+        stored = chunk_sentence_vectors(
+            chunk_ids=[pk for passage in passages[: answers.MOMENT_PASSAGES] for pk in passage.chunk_ids],
+            model=provider.name, dim=provider.dimension,
+        )  # fmt: skip
         plan = answers.answer_plan(
             question=query, passages=passages, question_vector=provider.embed_query(query),
-            embed=provider.embed_documents,
+            embed=answers.embed_stored_first(stored, provider.embed_documents),
         )  # fmt: skip
         confidence = plan.confidence
         citations = answers.moment_citations(plan.moments, plan.passages)
@@ -87,12 +97,15 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
     pieces: list[str] = []
     first_token_ms = None
     safe = answers.SafeStream()
+    guard = None
     try:
         if plan is None:
             stream = _word_pieces(answers.self_answer(creator_name=creator))
         elif confidence == "not_covered":
-            # Not covered: an honest refusal, in both modes, without asking the model.
+            # Not covered: an honest refusal, in both modes, without asking the model; moments
+            # close to the question may be offered with it, as related moments and not as sources.
             stream = _word_pieces(answers.refusal(creator_name=creator, offline=llm is None))
+            related = answers.moment_citations(answers.related_moments(plan), plan.passages)
         elif llm is None:
             text, citations = answers.offline_answer(creator_name=creator, question=query, plan=plan)
             stream = _word_pieces(text)
@@ -101,9 +114,21 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
                 creator_name=creator, style=_style(channel), passages=plan.passages, history=history,
                 question=question, max_words=max(80, int(max_tokens * 0.7)), moments=plan.moments,
             )  # fmt: skip
+            # The model's output is checked before any of it streams: a caption may have told it
+            # to claim to be the creator, ask for a password or repeat the caption's order.
+            planted = answers.planted_lines([moment.text for moment in answers.moments_for(plan.passages)])
+            guard = answers.OutputGuard(creator_name=creator, planted=planted)
             stream = llm.stream(prompt, max_tokens=max_tokens)
         for raw in _with_flush(stream):
-            piece = safe.flush() if raw is None else safe.feed(raw)
+            if guard is None:
+                piece = safe.flush() if raw is None else safe.feed(raw)
+            elif raw is None:
+                piece = safe.feed(guard.flush())
+                piece += "" if guard.tripped else safe.flush()
+            else:
+                piece = safe.feed(guard.feed(raw))
+            if guard is not None and guard.tripped:
+                break
             if not piece:
                 continue
             if first_token_ms is None:
@@ -118,19 +143,31 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         yield AnswerFailed(str(exc))
         return
 
+    if guard is not None and guard.tripped:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # stop the model: nothing more of this answer will be shown
+        logger.warning("LLM answer replaced by the fallback for message %s: %s", message.pk, guard.reason)
+        fallback = answers.guarded_fallback(creator_name=creator)
+        yield TextPiece(("\n\n" if pieces else "") + fallback)
+        pieces, citations, confidence = [fallback], [], "not_covered"
+
     # The answer lists only the sources it cites, renumbered in order of first mention.
     content, citations = answers.cited_only("".join(pieces).strip(), citations)
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.COMPLETE,
         content=content,
         citations=[citation.as_dict() for citation in citations],
+        related=[citation.as_dict() for citation in related],
         confidence=confidence,
         provider=f"{llm.name}/{llm.model}" if llm else "offline",
         latency_ms=int((time.monotonic() - started) * 1000),
         first_token_ms=first_token_ms,
         completion_tokens=len(pieces),
     )
-    block_html, plain_text = answer_block(markdown=content, citations=citations, confidence=confidence)
+    block_html, plain_text = answer_block(
+        markdown=content, citations=citations, confidence=confidence, related=related
+    )
     yield AnswerDone(
         message_id=message.pk,
         text=plain_text,
@@ -140,6 +177,7 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         confidence=confidence,
         confidence_label=Message.CONFIDENCE_LABELS.get(confidence, ""),
         offline=llm is None,
+        related=tuple(related),
     )
 
 

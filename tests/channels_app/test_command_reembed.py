@@ -39,6 +39,20 @@ def test_reembed_moves_every_chunk_to_the_configured_model_and_is_resumable(alic
     assert "already embedded" in again.getvalue()
 
 
+def test_reembed_gives_the_sentences_the_new_models_vectors_too(alice):
+    from yoppy.ai.embeddings import embedding_provider
+
+    _old_chunks(alice, 2)
+    Chunk.objects.update(sentences=["part"], sentence_vectors=np.ones(3, dtype=np.float32).tobytes())
+
+    call_command("reembed", stdout=StringIO())
+
+    for chunk in Chunk.objects.all():
+        assert chunk.sentences == [chunk.text]  # one short sentence per chunk here
+        vectors = np.frombuffer(bytes(chunk.sentence_vectors), dtype=np.float32).reshape(1, 384)
+        assert np.allclose(vectors, embedding_provider().embed_documents(chunk.sentences), atol=1e-5)
+
+
 def test_the_vector_index_for_the_default_model_exists(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'channels_chunk_embedding_hnsw_384'")

@@ -144,6 +144,54 @@ def test_chunks_stored_without_cues_get_them_back_from_the_kept_caption_file(cha
     }
 
 
+def test_each_chunk_keeps_its_sentences_and_their_vectors_for_answers(channel, recorded):
+    import numpy as np
+
+    from chat.answers import passage_moments
+    from yoppy.ai.embeddings import embedding_provider
+
+    ingest.channel_process(channel=channel, client=recorded)
+    video = channel.videos.get(youtube_id="AAAAAAAAAA1")
+    ingest.video_ingest(video=ingest.video_claim(video_id=video.pk), client=recorded)
+
+    provider = embedding_provider()
+    for chunk in video.chunks.order_by("position"):
+        assert chunk.sentences == [moment.text for moment in passage_moments(chunk)]
+        stored = np.frombuffer(bytes(chunk.sentence_vectors), dtype=np.float32).reshape(len(chunk.sentences), -1)
+        assert np.allclose(stored, provider.embed_documents(chunk.sentences), atol=1e-5)
+
+
+def test_chunks_stored_before_sentence_vectors_get_them_and_a_second_run_changes_nothing(channel, recorded):
+    from django.core.management import call_command
+
+    ingest.channel_process(channel=channel, client=recorded)
+    video = channel.videos.get(youtube_id="AAAAAAAAAA1")
+    ingest.video_ingest(video=ingest.video_claim(video_id=video.pk), client=recorded)
+    kept = {c.pk: (c.sentences, bytes(c.sentence_vectors)) for c in video.chunks.all()}
+    Chunk.objects.filter(video=video).update(sentences=[], sentence_vectors=None)
+
+    call_command("chunks_sentences", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    first = {c.pk: (c.sentences, bytes(c.sentence_vectors)) for c in video.chunks.all()}
+    call_command("chunks_sentences", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert first.keys() == kept.keys()
+    assert all(first[pk][0] == kept[pk][0] and len(first[pk][1]) == len(kept[pk][1]) for pk in kept)
+    assert {c.pk: (c.sentences, bytes(c.sentence_vectors)) for c in video.chunks.all()} == first
+
+
+def test_restored_cues_clear_the_sentence_vectors_cut_from_the_old_ones(channel, recorded):
+    from django.core.management import call_command
+
+    ingest.channel_process(channel=channel, client=recorded)
+    video = channel.videos.get(youtube_id="AAAAAAAAAA1")
+    ingest.video_ingest(video=ingest.video_claim(video_id=video.pk), client=recorded)
+    Chunk.objects.filter(video=video).update(cues=[])
+
+    call_command("chunks_cues", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert not Chunk.objects.filter(video=video, sentence_vectors__isnull=False).exists()
+
+
 def test_running_a_video_twice_replaces_its_chunks_without_duplicates_or_a_second_download(channel, recorded, captions):
     ingest.channel_process(channel=channel, client=recorded)
     video = channel.videos.get(youtube_id="AAAAAAAAAA1")

@@ -22,7 +22,7 @@ from chat.answers import (
     self_answer,
 )
 from chat.answers.moments import MAX_WORDS
-from chat.services.retrieval import Passage
+from chat.retrieval import Passage
 
 
 def passage(text: str = "", *, cues: tuple = (), start_s: float = 60.0, end_s: float = 100.0) -> Passage:

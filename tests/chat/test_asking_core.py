@@ -61,7 +61,9 @@ def test_the_web_stream_is_only_the_cores_events_as_sse(client, bob, bakery):
     client.force_login(bob)
     received = _web_events(client, bakery, QUESTION)
     assert [name for name, _ in received] == ["token"] * (len(received) - 1) + ["done"]
-    assert set(received[-1][1]) == {"message_id", "text", "html", "citations", "confidence", "confidence_label", "offline"}
+    assert set(received[-1][1]) == {
+        "message_id", "text", "html", "citations", "confidence", "confidence_label", "offline", "related"
+    }  # fmt: skip
 
 
 def test_it_renders_the_final_answer_with_the_same_partial_as_a_stored_answer(client, bob, bakery):
@@ -211,3 +213,57 @@ def test_the_plain_text_keeps_markers_and_paragraphs_and_drops_markup_and_links(
 
     assert text.startswith("Mix flour and water [1]\n\n") and "evil.example" not in text and "*" not in text
     assert 'data-start="61"' in block_html and "High confidence" in block_html
+
+
+def test_a_refusal_brings_related_moments_apart_from_its_citations_and_keeps_them(bakery, monkeypatch):
+    from django.template.loader import render_to_string
+
+    from chat.answers import offline
+
+    # Forced: nothing counts as covered, and any moment is close enough to be offered.
+    monkeypatch.setattr(offline, "COVERED_AT", 99.0)
+    monkeypatch.setattr(offline, "RELATED_AT", 0.2)
+
+    done = list(answer_stream(asker=discord_member(bakery), channels=[bakery], question=QUESTION))[-1]
+
+    assert isinstance(done, AnswerDone) and done.confidence == "not_covered"
+    assert done.citations == () and 1 <= len(done.related) <= 3
+    assert done.related[0].video_title == "Sourdough starter"
+    assert done.as_dict()["related"] == [c.as_dict() for c in done.related]
+    assert "Related moments" in done.html and "evil.example" not in done.html
+    stored = Message.objects.get(pk=done.message_id)
+    assert stored.citations == [] and stored.related == [c.as_dict() for c in done.related]
+    stored.html = done.html.split('<div class="answer-body">', 1)[1].split("</div>", 1)[0]
+    stored.citation_list = []
+    page = render_to_string("chat/_message.html", {"message": stored})
+    assert "Related moments" in page and f'data-start="{done.related[0].second}"' in page
+
+
+def test_an_offline_answer_embeds_only_the_question_when_sentences_are_stored(bakery, monkeypatch):
+    from yoppy.ai.embeddings import embedding_provider
+
+    provider = embedding_provider()
+    embedded: list[str] = []
+    real = provider.embed_documents
+
+    def recording(texts, *args, **kwargs):
+        embedded.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(provider, "embed_documents", recording)
+
+    done = list(answer_stream(asker=discord_member(bakery), channels=[bakery], question=QUESTION))[-1]
+
+    assert isinstance(done, AnswerDone) and done.citations
+    assert embedded == []  # every sentence's vector came from ingestion
+
+
+def test_chunks_without_stored_sentences_still_answer_the_same(bakery):
+    from channels_app.models import Chunk
+
+    stored = list(answer_stream(asker=discord_member(bakery), channels=[bakery], question=QUESTION))[-1]
+    Chunk.objects.filter(channel=bakery).update(sentences=[], sentence_vectors=None)
+
+    live = list(answer_stream(asker=discord_member(bakery, "guild-1:user-8"), channels=[bakery], question=QUESTION))[-1]
+
+    assert live.markdown == stored.markdown and live.citations == stored.citations

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from channels_app.models import Chunk
+from channels_app.services.ingest import chunk_sentences_embedded
 from yoppy.ai.embeddings import embedding_provider
 
 # pgvector's HNSW index on `vector` accepts at most 2,000 dimensions.
@@ -72,12 +73,18 @@ class Command(BaseCommand):
             if not batch:
                 break
             vectors = provider.embed_documents([f"{chunk.video.title}\n{chunk.text}" for chunk in batch])
-            for chunk, vector in zip(batch, vectors, strict=True):
+            # The sentences' vectors must be the new model's too (answers compare them with the
+            # question's): re-embedded in the same batch.
+            sentences = chunk_sentences_embedded(batch, provider=provider)
+            for chunk, vector, (texts, blob) in zip(batch, vectors, sentences, strict=True):
                 chunk.embedding = vector
                 chunk.embedding_model = provider.name
                 chunk.embedding_dim = provider.dimension
+                chunk.sentences, chunk.sentence_vectors = texts, blob
             with transaction.atomic():
-                Chunk.objects.bulk_update(batch, ["embedding", "embedding_model", "embedding_dim"])
+                Chunk.objects.bulk_update(
+                    batch, ["embedding", "embedding_model", "embedding_dim", "sentences", "sentence_vectors"]
+                )
             done += len(batch)
             rate = done / max(time.monotonic() - started, 1e-6)
             self.stdout.write(f"  {done}/{total} ({rate:.0f} chunks/s)")

@@ -5,70 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from channels_app.models import Channel, Chunk, Video
-from chat.services.retrieval import (
-    _fuse,
-    _Hit,
-    dense_exact_sql,
-    dense_sql,
-    keyword_text,
-    merge_overlapping,
-    passages_search,
-    query_for_retrieval,
-)
+from chat.retrieval import dense_exact_sql, dense_sql, passages_search
+from chat.retrieval.search import _fuse, _Hit
 from tests.channels_app.factories import ChannelFactory, VideoFactory
+from tests.chat.retrieval.corpus import CABIN, add_chunks
 from yoppy.ai.embeddings import embedding_provider
-from yoppy.ai.llm import LLMError, LLMMessage
-
-CABIN = {
-    "Cabin build, episode 214": "In episode 214 we finally got the roof on the cabin before the first snow.",
-    "Cabin build, episode 241": "In episode 241 we poured the concrete foundation and waited a week for it to cure.",
-    "Cabin build, episode 412": "In episode 412 the wood stove went in and the cabin was warm for the first time.",
-    "Sourdough at home": "Sourdough needs a long cold proof. I leave the dough in the fridge overnight so the flavour develops.",
-    "Low light": "For low light I shoot wide open at f/1.8 and raise the ISO before I ever slow the shutter down.",
-    "Karting": "The best way to race a go-kart is to brake late and take the inside line.",
-}
-
-
-def add_chunks(video: Video, texts: list[str], *, positions: list[int] | None = None) -> list[Chunk]:
-    """Chunks embedded as ingestion embeds them (title, newline, text), 30 s apart."""
-    provider = embedding_provider()
-    vectors = provider.embed_documents([f"{video.title}\n{text}" for text in texts])
-    positions = positions or list(range(len(texts)))
-    chunks = [
-        Chunk.objects.create(
-            video=video,
-            channel_id=video.channel_id,
-            position=position,
-            start_s=30.0 * position,
-            end_s=30.0 * position + 35,
-            text=text,
-            word_count=len(text.split()),
-            embedding=vector,
-            embedding_model=provider.name,
-            embedding_dim=provider.dimension,
-        )  # fmt: skip
-        for position, text, vector in zip(positions, texts, vectors, strict=True)
-    ]
-    Channel.objects.filter(pk=video.channel_id).update(chunks_count=F("chunks_count") + len(chunks))
-    return chunks
-
-
-@pytest.fixture
-def alice_channel(alice):
-    return ChannelFactory(owner=alice, title="Alice builds")
-
-
-@pytest.fixture
-def cabin_videos(alice_channel) -> dict[str, Video]:
-    videos = {}
-    for title, text in CABIN.items():
-        videos[title] = VideoFactory(channel=alice_channel, title=title)
-        add_chunks(videos[title], [text])
-    return videos
 
 
 def first_title(query: str, channel: Channel, **kwargs) -> str:
@@ -151,14 +95,6 @@ def test_conversational_words_do_not_count_as_keywords(alice_channel, cabin_vide
         query="What did he say about sourdough?", channel_ids=[alice_channel.pk], mode="keyword"
     )
     assert [p.video_title for p in passages] == ["Sourdough at home"]
-
-
-def test_numbers_are_also_searched_as_spoken_words():
-    assert "fifty" in keyword_text("Who won Super Bowl 50?")
-    assert "nineteen ninety" in keyword_text("in 1990")
-    assert "third" in keyword_text("the 3rd album")
-    assert "two thousand five hundred" in keyword_text("2,500 subscribers")
-    assert keyword_text("f/1.8 lens") == "f/1.8 lens"
 
 
 # --- channels, videos, passages
@@ -249,12 +185,6 @@ def test_adjacent_chunks_of_a_video_merge_into_one_passage(alice_channel, cabin_
     assert 0 < merged.similarity <= 1 and merged.keyword_hit
 
 
-def test_merging_drops_the_repeated_words_only():
-    assert merge_overlapping("a b c d", "c d e") == "a b c d e"
-    assert merge_overlapping("a b", "c d") == "a b c d"
-    assert merge_overlapping("a b", "a b") == "a b"
-
-
 def test_an_empty_question_or_no_channel_finds_nothing(alice_channel, cabin_videos):
     assert passages_search(query="  ", channel_ids=[alice_channel.pk]) == []
     assert passages_search(query="episode 241", channel_ids=[]) == []
@@ -326,122 +256,13 @@ def test_channels_asked_together_count_together_against_the_threshold(alice_chan
     assert any("hnsw.ef_search" in query["sql"] for query in queries.captured_queries)  # 7 > 6
 
 
-# --- follow-up questions
-
-
-class FakeLLM:
-    """Just what query_for_retrieval uses of an LLMProvider."""
-
-    name = "fake"
-    model = "fake-1"
-
-    def __init__(self, answer: str = "", error: bool = False) -> None:
-        self.answer, self.error, self.calls = answer, error, []
-
-    def complete(self, messages: list[LLMMessage], *, max_tokens: int, temperature: float = 0.3) -> str:
-        self.calls.append(messages)
-        if self.error:
-            raise LLMError("The AI provider could not be reached.")
-        return self.answer
-
-
-HISTORY = [("What does he think of the XT-4000 tripod?", "He loves it: the carbon legs fold small.")]
-
-
-def test_a_follow_up_without_an_llm_borrows_the_previous_questions_topic():
-    query = query_for_retrieval(question="Why?", history=HISTORY)
-    assert query.startswith("Why?")
-    assert "xt-4000" in query and "tripod" in query
-
-
-def test_a_follow_up_pointing_back_borrows_the_topic_too():
-    query = query_for_retrieval(question="What did he say after that about the price?", history=HISTORY)
-    assert "tripod" in query and "price" in query
-
-
-def test_a_standalone_question_is_searched_as_asked():
-    question = "What camera does he use for the cabin build videos?"
-    llm = FakeLLM("something else")
-    assert query_for_retrieval(question=question, history=HISTORY, llm=llm) == question
-    assert llm.calls == []  # no LLM round trip for a question that needs no context
-    assert query_for_retrieval(question="Why?", history=[], llm=llm) == "Why?"
-
-
-def test_a_follow_up_with_an_llm_uses_its_rewrite():
-    llm = FakeLLM('Query: "Why does he like the XT-4000 tripod?"\n')
-    query = query_for_retrieval(question="Why?", history=HISTORY, llm=llm)
-    assert query == "Why does he like the XT-4000 tripod?"
-    prompt = "\n".join(message.content for message in llm.calls[0])
-    assert "XT-4000" in prompt and "Why?" in prompt
-
-
-def test_an_llm_failure_or_empty_answer_falls_back_to_blending():
-    blended = query_for_retrieval(question="Why?", history=HISTORY)
-    assert query_for_retrieval(question="Why?", history=HISTORY, llm=FakeLLM(error=True)) == blended
-    assert query_for_retrieval(question="Why?", history=HISTORY, llm=FakeLLM("  \n")) == blended
-
-
-# --- cross-encoder reranking
-
-
-@pytest.fixture
-def tiny_cross_encoder(tmp_path) -> str:
-    """A randomly initialised one-layer BERT with a one-score head and a word-level vocabulary, saved
-    where CrossEncoder loads it from: a real model, so its order is its own, without any download."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-
-    words = sorted({w.strip(".,?!'/").lower() for text in CABIN.values() for w in text.split()} - {""})
-    vocab = tmp_path / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    torch.manual_seed(3)
-    config = BertConfig(
-        vocab_size=5 + len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=128, num_labels=1,
-    )  # fmt: skip
-    BertForSequenceClassification(config).save_pretrained(tmp_path / "model")
-    BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(tmp_path / "model")
-    return str(tmp_path / "model")
-
-
-def test_a_configured_cross_encoder_decides_the_order_of_the_passages(
-    alice_channel, cabin_videos, tiny_cross_encoder, settings
-):
-    from sentence_transformers import CrossEncoder
-
-    question = "when did the cabin get its roof?"
-    fused = passages_search(query=question, channel_ids=[alice_channel.pk], k=6)
-    settings.RETRIEVAL_RERANK_MODEL = tiny_cross_encoder
-
-    reranked = passages_search(query=question, channel_ids=[alice_channel.pk], k=6)
-
-    scores = CrossEncoder(tiny_cross_encoder).predict([(question, p.text) for p in reranked])
-    assert list(scores) == sorted(scores, reverse=True)
-    assert {p.chunk_ids for p in reranked} == {p.chunk_ids for p in fused}
-    assert [p.chunk_ids for p in reranked] != [p.chunk_ids for p in fused]
-
-
-def test_a_reranker_that_cannot_load_leaves_the_fused_order_and_says_so(
-    alice_channel, cabin_videos, settings, tmp_path, caplog
-):
-    question = "when did the cabin get its roof?"
-    fused = passages_search(query=question, channel_ids=[alice_channel.pk], k=6)
-    settings.RETRIEVAL_RERANK_MODEL = str(tmp_path / "no-such-model")
-
-    with caplog.at_level("ERROR", logger="chat.services.retrieval"):
-        passages = passages_search(query=question, channel_ids=[alice_channel.pk], k=6)
-
-    assert passages == fused
-    assert "cannot be loaded" in caplog.text
-
-
 def test_its_sql_names_tables_through_the_models_meta():
     import inspect
 
     from django.db import connection
 
     from channels_app.models import Chunk
-    from chat.services import retrieval
+    from chat.retrieval import search as retrieval
 
     source = inspect.getsource(retrieval)
     assert "channels_app_" not in source  # no table name written by hand
@@ -449,7 +270,7 @@ def test_its_sql_names_tables_through_the_models_meta():
 
 
 def test_a_passage_of_adjacent_chunks_carries_each_caption_cue_once():
-    from chat.services.retrieval import _Hit, _passage
+    from chat.retrieval.search import _passage
 
     shared = [20.0, 24.0, "rest it for ten minutes"]
     first = _Hit(1, 1, 7, 0, 10.0, 24.0, "sear the steak hard rest it for ten minutes", "Steak", "", "", 0.5, 1.0,

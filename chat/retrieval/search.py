@@ -17,9 +17,9 @@ Hybrid retrieval in PostgreSQL, in a few statements inside one transaction:
    BM25), so the fusion compares complete evidence rather than two truncated rank lists.
 
 Chunks are then fused (cosine similarity plus BM25 as a share of the question's total IDF, see
-``_fuse``; reciprocal-rank fusion with ``RETRIEVAL_FUSION=rrf``), reordered by a cross-encoder when ``RETRIEVAL_RERANK_MODEL`` names one (``_reranked``),
+``_fuse``; reciprocal-rank fusion with ``RETRIEVAL_FUSION=rrf``), reordered by a cross-encoder when ``RETRIEVAL_RERANK_MODEL`` names one (``rerank``),
 at most ``per_video`` chunks are kept per video, and adjacent chunks of one video become one passage
-without their overlap. Follow-up questions are made standalone first by ``query_for_retrieval``.
+without their overlap. Follow-up questions are made standalone first by ``query_for_retrieval`` (``follow_ups``).
 
 Measured by ``bench/retrieval.py`` on Spoken-SQuAD, with its figures in the docstring there.
 """
@@ -28,10 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import math
-import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -40,9 +37,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from channels_app.models import Channel, Chunk, Video
-from yoppy.ai.llm import LLMError, LLMMessage, LLMProvider
-
-logger = logging.getLogger(__name__)
+from chat.retrieval.numbers import keyword_text
+from chat.retrieval.rerank import reranked
+from yoppy.transcripts import merge_overlapping, overlap_size
 
 # Table names come from the models, so a renamed table (db_table) cannot leave this SQL behind.
 # Quoted as identifiers; only these names and integers are ever formatted into the statements.
@@ -162,114 +159,7 @@ def passages_search(
             dim=provider.dimension, model=provider.name, channel_ids=channel_ids,
         )  # fmt: skip
     _fuse(hits, idf_total=sum(term.idf for term in terms), mode=mode, fusion=settings.RETRIEVAL_FUSION)
-    return _passages(_reranked(query, hits), k=k, per_video=per_video)
-
-
-# --------------------------------------------------------------------------------------------
-# Follow-up questions
-
-# Enough of a stop list to find a question's topic words in Python (the SQL side has its own).
-_STOP_WORDS_TEXT = """
-    a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers him his how i if in into is it its just me more most my no nor
-    not now of off on once only or other our out over own same she should so some such than that the
-    their them then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself
-    say said says tell told talk talked talking think thinks thought mention mentioned explain
-    explained discuss discussed video videos really also ok okay yes yeah please thanks thank"""
-_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-# Words that point back into the conversation ("why?", "what did he say after that?"). He, she and
-# you are left out: in a persona chat they name the creator, not an earlier topic.
-_REFERRING = frozenset(
-    ["it", "its", "that", "this", "those", "these", "they", "them", "their", "there", "then", "same",
-     "else", "another", "other", "more", "why", "before", "after", "earlier", "later"]
-)  # fmt: skip
-_CONNECTIVES = ("and ", "but ", "so ", "also ", "what about", "how about", "how come", "then ")
-_WORD = re.compile(r"[\w'-]+")
-_REWRITE_PROMPT = (
-    "You turn a fan's follow-up question to a YouTube creator into one standalone search query for "
-    "the creator's video transcripts. Replace pronouns and references with what they refer to in the "
-    "conversation; keep names and specific terms; add nothing else. Reply with the query only."
-)
-
-
-def query_for_retrieval(
-    *, question: str, history: Sequence[tuple[str, str]], llm: LLMProvider | None = None
-) -> str:
-    """The text to search the transcripts with for ``question``, asked after ``history``
-    ((question, answer) pairs, oldest first).
-
-    A question that stands alone is searched as it is. A follow-up ("why?", "what did he say after
-    that?") is rewritten by ``llm`` into a standalone query when one is given; without one, or when
-    it fails, the topic words of the previous questions are appended to it.
-    """
-    question = " ".join(question.split())
-    if not history or not _is_follow_up(question):
-        return question
-    if llm is not None:
-        try:
-            rewritten = llm.complete(_rewrite_messages(question, history), max_tokens=60, temperature=0.0)
-        except LLMError as exc:
-            logger.info("Follow-up rewrite failed, blending history instead: %s", exc)
-        else:
-            cleaned = _cleaned_rewrite(rewritten)
-            if cleaned:
-                return cleaned
-    return _blended_with_history(question, history)
-
-
-def _content_words(text: str) -> list[str]:
-    words = [word.strip("'-").lower() for word in _WORD.findall(text)]
-    return [word for word in words if word and word not in _STOP_WORDS and word not in _REFERRING]
-
-
-def _is_follow_up(question: str) -> bool:
-    """True for a question that needs the conversation: few topic words, a word pointing back, or
-    an opening connective ("and what about…")."""
-    words = {word.lower() for word in _WORD.findall(question)}
-    return (
-        len(_content_words(question)) <= 1
-        or bool(words & _REFERRING)
-        or question.lower().startswith(_CONNECTIVES)
-    )
-
-
-def _blended_with_history(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """The question followed by the topic words of the latest earlier questions (up to two, newest
-    first, about eight words), skipping words it already has."""
-    have = set(_content_words(question))
-    added: list[str] = []
-    for earlier, _answer in list(history)[::-1][:2]:
-        for word in _content_words(earlier):
-            if word not in have:
-                have.add(word)
-                added.append(word)
-        if len(added) >= 3:
-            break
-    return " ".join([question, *added[:8]])
-
-
-def _rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[LLMMessage]:
-    lines = []
-    for earlier, answer in list(history)[-3:]:
-        lines.append(f"Fan: {earlier}")
-        # The answer is cut short: what it was about is what matters, and the prompt stays cheap.
-        lines.append(f"Creator: {answer[:400]}")
-    conversation = "\n".join(lines)
-    return [
-        LLMMessage("system", _REWRITE_PROMPT),
-        LLMMessage("user", f"Conversation:\n{conversation}\n\nFollow-up: {question}\n\nStandalone query:"),
-    ]
-
-
-def _cleaned_rewrite(text: str) -> str:
-    """The first line of the model's reply without quotes or a label; "" when nothing usable."""
-    for line in text.splitlines():
-        line = line.strip().strip("\"'`").strip()
-        line = re.sub(r"^(standalone )?(search )?query:\s*", "", line, flags=re.IGNORECASE).strip("\"'` ")
-        if line:
-            return line[:300]
-    return ""
+    return _passages(reranked(query, hits), k=k, per_video=per_video)
 
 
 # --------------------------------------------------------------------------------------------
@@ -570,50 +460,6 @@ def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode, fusion: str = "scor
 
 
 # --------------------------------------------------------------------------------------------
-# Cross-encoder reranking
-
-_rerankers: dict[str, object | None] = {}  # model name -> loaded CrossEncoder, None if it failed
-_rerankers_lock = threading.Lock()
-
-
-def _reranker(name: str):
-    """The CrossEncoder ``name``, loaded once per process; None when it cannot be loaded (logged
-    once: retrying a broken model on every question would cost each fan the failed load)."""
-    with _rerankers_lock:
-        if name not in _rerankers:
-            try:
-                from sentence_transformers import CrossEncoder
-
-                _rerankers[name] = CrossEncoder(name, device="cpu")
-                logger.info("Loaded reranker %s", name)
-            except Exception:
-                logger.exception("Reranker %s cannot be loaded; passages keep the fused order", name)
-                _rerankers[name] = None
-        return _rerankers[name]
-
-
-def _reranked(query: str, hits: list[_Hit]) -> list[_Hit]:
-    """``hits`` (sorted best first) with the best RETRIEVAL_RERANK_CANDIDATES reordered by the
-    cross-encoder RETRIEVAL_RERANK_MODEL, the rest behind them as they were; unchanged when no
-    model is configured or it fails (logged). A cross-encoder reads question and chunk together,
-    which a cosine between two separate embeddings cannot."""
-    name = settings.RETRIEVAL_RERANK_MODEL
-    if not name or len(hits) < 2:
-        return hits
-    model = _reranker(name)
-    if model is None:
-        return hits
-    head, tail = hits[: settings.RETRIEVAL_RERANK_CANDIDATES], hits[settings.RETRIEVAL_RERANK_CANDIDATES :]
-    try:
-        scores = model.predict([(query, hit.text) for hit in head], show_progress_bar=False)
-    except Exception:
-        logger.exception("Reranker %s failed; passages keep the fused order", name)
-        return hits
-    order = sorted(range(len(head)), key=lambda i: -float(scores[i]))  # stable: ties keep fused order
-    return [head[i] for i in order] + tail
-
-
-# --------------------------------------------------------------------------------------------
 # Passages
 
 
@@ -676,82 +522,5 @@ def _merged_cues(run: list[_Hit]) -> tuple[tuple[float, float, str], ...]:
     cues: list[tuple[float, float, str]] = []
     for hit in run:
         following = [(float(start), float(end), str(text)) for start, end, text in hit.cues]
-        for size in range(min(len(cues), len(following)), 0, -1):
-            if cues[-size:] == following[:size]:
-                following = following[size:]
-                break
-        cues.extend(following)
+        cues.extend(following[overlap_size(cues, following, max_size=len(following)) :])
     return tuple(cues)
-
-
-def merge_overlapping(first: str, second: str, *, max_overlap_words: int = 200) -> str:
-    """``first`` followed by ``second`` without the words ``second`` repeats from the end of
-    ``first`` (consecutive chunks share up to ~40 words of whole segments; see chunk_segments)."""
-    a, b = first.split(), second.split()
-    for size in range(min(len(a), len(b), max_overlap_words), 0, -1):
-        if a[-size:] == b[:size]:
-            b = b[size:]
-            break
-    return " ".join(a + b)
-
-
-# --------------------------------------------------------------------------------------------
-# Numbers as spoken
-
-
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)?(?![\w.])", re.IGNORECASE)
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-            "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
-
-
-def keyword_text(query: str) -> str:
-    """The question as the keyword side reads it: numbers in digits also as spoken words."""
-    return _NUMBER.sub(
-        lambda m: f"{m.group(0)} {_spoken_number(m.group(1).replace(',', ''), m.group(2))}", query
-    )
-
-
-def _words_below_1000(n: int) -> list[str]:
-    words = []
-    if n >= 100:
-        words += [_ONES[n // 100], "hundred"]
-        n %= 100
-    if n >= 20:
-        words.append(_TENS[n // 10])
-        n %= 10
-        if n:
-            words.append(_ONES[n])
-    elif n or not words:
-        words.append(_ONES[n])
-    return words
-
-
-def _spoken_number(digits: str, suffix: str | None) -> str:
-    """Words for a number: "1870" → "one thousand eight hundred seventy eighteen seventy"; "3rd" → "three third".
-
-    Both readings of a year-like number are given: captions write what was said, and a speaker
-    says either. Numbers of more than 9 digits are left as they are.
-    """
-    if len(digits) > 9:
-        return ""
-    n = int(digits)
-    words: list[str] = []
-    for scale, name in ((1_000_000, "million"), (1000, "thousand")):
-        if n >= scale:
-            words += _words_below_1000(n // scale) + [name]
-            n %= scale
-    if n or not words:
-        words += _words_below_1000(n)
-    if 1100 <= int(digits) <= 2099 and int(digits) % 100:
-        high, low = divmod(int(digits), 100)
-        words += _words_below_1000(high) + (["oh"] if low < 10 else []) + _words_below_1000(low)
-    if (suffix or "").lower() in {"st", "nd", "rd", "th"}:
-        last = words[-1]
-        if last in _ORDINAL:
-            words.append(_ORDINAL[last])
-        else:
-            words.append(last[:-1] + "ieth" if last.endswith("y") else last + "th")
-    return " ".join(words)
