@@ -52,12 +52,9 @@ def _topic_phrase(topic: object) -> str | None:
         return word
     if sum(len(word) for word in words) < 6:
         return None
-    # Sentence case from a profile ("Sourdough baking") reads better mid-question in lowercase;
-    # a name inside the phrase ("Python decorators", "iPhone photos") keeps its capitals.
-    first, *rest = words
-    if first[:1].isupper() and first[1:].islower() and not any(word[:1].isupper() for word in rest):
-        first = first.lower()
-    return " ".join([first, *rest])
+    # Capitals stay as given: "Python decorators" starts with a name, and lowercasing it would
+    # read worse than a sentence-cased "Sourdough baking" mid-question.
+    return " ".join(words)
 
 
 def starters_for(topics: Iterable[object], *, count: int = COUNT) -> list[str]:

@@ -128,3 +128,18 @@ def test_expired_anonymous_conversations_are_deleted_and_signed_in_ones_kept(bob
 
     assert services.conversations_delete_expired() == 1
     assert set(Conversation.objects.values_list("pk", flat=True)) == {fresh.pk, mine.pk}
+
+
+def test_a_follow_up_goes_on_from_the_newest_answer_of_a_regenerated_question(bob, ready_channel):
+    from chat.selectors import history_for
+
+    first = services.question_ask(asker=fan(bob), channel=ready_channel, text="Why rye?")
+    Message.objects.filter(pk=first.pk).update(status=Message.Status.COMPLETE, content="Old answer.")
+    again = services.answer_regenerate(asker=fan(bob), conversation=first.conversation)
+    Message.objects.filter(pk=again.pk).update(status=Message.Status.STOPPED, content="New answer, cut short")
+    follow_up = services.question_ask(
+        asker=fan(bob), channel=ready_channel, text="And spelt?", conversation=first.conversation
+    )
+    assert history_for(message=follow_up, exchanges=3) == [("Why rye?", "New answer, cut short")]
+    # The regenerated answer's own history leaves out its question's earlier answers.
+    assert history_for(message=again, exchanges=3) == []
