@@ -62,7 +62,7 @@ def test_a_fan_chats_reloads_regenerates_is_refused_in_the_chat_and_deletes(brow
     settings.DEBUG = True  # django-htmx's debug handler is on the page, as under `make run`
     context, page = _page(browser, live_server, viewport)
     page.goto(f"/c/{bakery.slug}/")
-    assert page.locator("script[src*='django-htmx.js']").count() == 1
+    assert page.locator("script[src*='django-htmx.js']").count() == 1  # {% htmx_script %} adds it under DEBUG
     _question_in_view(page, viewport)
     assert "What do you say about" not in page.inner_text("#starters")
 
