@@ -58,6 +58,8 @@ class Message(models.Model):
         STREAMING = "streaming", "Streaming"
         COMPLETE = "complete", "Complete"
         ERROR = "error", "Error"
+        # The fan stopped the stream: what was said until then is kept, as said.
+        STOPPED = "stopped", "Stopped by the fan"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=Role.choices)

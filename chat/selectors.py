@@ -6,6 +6,8 @@ indistinguishable from one that does not exist, by id, by slug, in every endpoin
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -90,19 +92,58 @@ def message_get_for_viewer(*, user, session_key: str, pk: int) -> Message:
 
 
 def history_for(*, message: Message, exchanges: int) -> list[tuple[str, str]]:
-    """The (question, answer) pairs before ``message``'s question, oldest first, at most ``exchanges``."""
-    earlier = list(
-        message.conversation.messages.filter(status=Message.Status.COMPLETE, created_at__lt=message.created_at)
-        .exclude(pk=message.question_id)
-        .order_by("-created_at", "-id")[: exchanges * 2 + 2]
+    """The (question, answer) pairs before ``message``'s question, oldest first, at most ``exchanges``.
+
+    A question answered more than once (regenerated) counts once, with its newest answer: the one
+    the fan sees. A stopped answer counts with what it said.
+    """
+    said = (Message.Status.COMPLETE, Message.Status.STOPPED)
+    answers = (
+        message.conversation.messages.filter(
+            role=Message.Role.ASSISTANT,
+            status__in=said,
+            created_at__lt=message.created_at,
+            question__isnull=False,
+        )
+        .exclude(question_id=message.question_id)
+        .select_related("question")
+        .order_by("-created_at", "-id")
     )
-    earlier.reverse()
-    pairs: list[tuple[str, str]] = []
-    pending_question: str | None = None
-    for item in earlier:
-        if item.role == Message.Role.USER:
-            pending_question = item.content
-        elif pending_question is not None:
-            pairs.append((pending_question, item.content))
-            pending_question = None
-    return pairs[-exchanges:]
+    newest: dict[int, Message] = {}
+    for answer in answers[: exchanges * 4 + 4]:
+        newest.setdefault(answer.question_id, answer)
+        if len(newest) >= exchanges:
+            break
+    ordered = sorted(newest.values(), key=lambda answer: (answer.question.created_at, answer.question_id))
+    return [(answer.question.content, answer.content) for answer in ordered][-exchanges:]
+
+
+@dataclass
+class Exchange:
+    """A question and its answers, oldest first; the last is the one shown (the others are a
+    "previous answer" away)."""
+
+    question: Message
+    answers: list[Message] = field(default_factory=list)
+
+    @property
+    def answer(self) -> Message | None:
+        return self.answers[-1] if self.answers else None
+
+
+def conversation_exchanges(*, conversation: Conversation) -> list[Exchange]:
+    """The conversation as the page shows it: each question with its answers, in asking order."""
+    exchanges: dict[int, Exchange] = {}
+    for message in conversation.messages.order_by("created_at", "id"):
+        if message.role == Message.Role.USER:
+            exchanges[message.pk] = Exchange(question=message)
+        elif message.question_id in exchanges:
+            exchanges[message.question_id].answers.append(message)
+    return list(exchanges.values())
+
+
+def exchange_get(*, conversation: Conversation, question_id: int) -> Exchange:
+    question = conversation.messages.filter(pk=question_id, role=Message.Role.USER).first()
+    if question is None:
+        raise Http404("No such question.")
+    return Exchange(question=question, answers=list(question.answers.order_by("created_at", "id")))

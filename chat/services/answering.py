@@ -23,6 +23,7 @@ from chat.models import Message
 from chat.rendering import answer_block
 from chat.retrieval import passages_search, query_for_retrieval
 from chat.selectors import history_for
+from chat.services import conversations
 from yoppy.ai.embeddings import embedding_provider
 from yoppy.ai.llm import LLMError, llm_provider
 
@@ -135,6 +136,13 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
                 first_token_ms = int((time.monotonic() - started) * 1000)
             pieces.append(piece)
             yield TextPiece(piece)
+    except GeneratorExit:
+        # The reader closed the stream (the fan's Stop button, a closed tab): keep what was said,
+        # and hang up on the model at once rather than when the garbage collector gets to it.
+        if callable(getattr(stream, "close", None)):
+            stream.close()
+        _stopped(message=message, pieces=pieces, citations=citations)
+        raise
     except LLMError as exc:
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.ERROR, content=str(exc), provider=llm.name if llm else "offline",
@@ -179,6 +187,17 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         offline=llm is None,
         related=tuple(related),
     )
+
+
+def _stopped(*, message: Message, pieces: list[str], citations: list) -> None:
+    content, cited = answers.cited_only("".join(pieces).strip(), citations)
+    try:
+        conversations.answer_stop(
+            message_id=message.pk, content=content, citations=[citation.as_dict() for citation in cited]
+        )
+    except Exception:
+        # Closing must not raise from here; the answers sweep ends a message left "streaming".
+        logger.warning("stopped answer %s could not be stored", message.pk, exc_info=True)
 
 
 def _word_pieces(text: str) -> Iterator[str]:

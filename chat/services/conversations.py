@@ -20,6 +20,7 @@ __all__ = [
     "Asker",
     "QuestionRefused",
     "answer_regenerate",
+    "answer_stop",
     "conversation_delete",
     "conversations_delete_expired",
     "message_claim_for_streaming",
@@ -79,20 +80,28 @@ def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Con
 
 @transaction.atomic
 def answer_regenerate(*, asker: Asker, conversation: Conversation) -> Message:
-    """Answer the last question again; it counts as a question (quota first)."""
+    """Answer the conversation's last question again; returns the new pending answer.
+
+    It counts as a question (quota first, QuestionRefused when used up). The earlier answers stay:
+    the page offers them as "answer 1 of 2", and the newest answer is the one the conversation
+    goes on from (chat.selectors.history_for). Refused while the last answer is still being
+    written, so one question never streams twice at once.
+    """
     last = conversation.messages.filter(role=Message.Role.ASSISTANT).order_by("-created_at", "-id").first()
     if last is None or last.question_id is None:
         raise QuestionRefused("There is no answer to regenerate yet.")
+    if last.status in {Message.Status.PENDING, Message.Status.STREAMING}:
+        raise QuestionRefused("The answer is still being written; stop it or wait for it before regenerating.")
     asker.quota_take()
-    question = last.question
-    last.delete()
-    return Message.objects.create(
+    answer = Message.objects.create(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
         status=Message.Status.PENDING,
-        question=question,
+        question_id=last.question_id,
         charged_to=asker.pool.receipt,
     )
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    return answer
 
 
 def conversation_delete(*, conversation: Conversation) -> None:
@@ -111,6 +120,17 @@ def _quota_give_back(*, message: Message) -> None:
     signed-in fan's plan, an anonymous session's day, the plan or community paying for a bot,
     widget or Whop asker): the receipt stored when it was taken says which."""
     give_back(receipt=message.charged_to, taken_at=message.created_at)
+
+
+def answer_stop(*, message_id: int, content: str, citations: list[dict]) -> bool:
+    """End a streaming answer whose reader went away (the fan's Stop button, a closed tab): keep
+    what was said, marked as stopped. The question stays counted (it was answered, in part).
+    Returns True when this call ended it."""
+    return bool(
+        Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+            status=Message.Status.STOPPED, content=content, citations=citations
+        )
+    )
 
 
 ANSWER_LOST_TEXT = "This answer was interrupted. Your question was not counted; please ask again."

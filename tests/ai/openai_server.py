@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,7 @@ class _Action:
     pieces: tuple[str, ...] = ()
     status: int = 200
     stall_after: int | None = None  # stream: send this many pieces, then go silent
+    piece_delay_s: float = 0.0  # stream: wait this long before each piece (a model writing slowly)
 
 
 @dataclass
@@ -103,10 +105,13 @@ class OpenAIServer:
 
     # --- scripting
 
-    def answer(self, *pieces: str, stall_after: int | None = None) -> None:
-        """The next request gets this answer: joined as one message, or one SSE chunk per piece."""
+    def answer(self, *pieces: str, stall_after: int | None = None, piece_delay_s: float = 0.0) -> None:
+        """The next request gets this answer: joined as one message, or one SSE chunk per piece
+        (``piece_delay_s`` apart)."""
         with self._lock:
-            self._actions.append(_Action("answer", pieces=pieces, stall_after=stall_after))
+            self._actions.append(
+                _Action("answer", pieces=pieces, stall_after=stall_after, piece_delay_s=piece_delay_s)
+            )
 
     def fail(self, status: int, *, times: int = 1) -> None:
         """The next ``times`` requests get an HTTP error with an OpenAI-style error body."""
@@ -233,7 +238,12 @@ class _Handler(BaseHTTPRequestHandler):
             if action.stall_after is not None and sent == action.stall_after:
                 self.owner._release.wait(timeout=30)
                 return
-            event({"content": piece}, None)
+            if action.piece_delay_s:
+                time.sleep(action.piece_delay_s)
+            try:
+                event({"content": piece}, None)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client stopped reading (a stopped answer)
         event({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()

@@ -75,12 +75,32 @@ def test_anonymous_conversations_live_with_the_session_for_a_day(ready_channel):
     assert 23.9 < hours < 24.1
 
 
-def test_regenerating_counts_as_a_question_and_replaces_the_last_answer(bob, ready_channel):
+def test_regenerating_counts_as_a_question_and_keeps_the_earlier_answer(bob, ready_channel):
     first = services.question_ask(asker=fan(bob), channel=ready_channel, text="Why rye?")
     Message.objects.filter(pk=first.pk).update(status=Message.Status.COMPLETE, content="Because.")
     again = services.answer_regenerate(asker=fan(bob), conversation=first.conversation)
-    assert again.question_id == first.question_id and not Message.objects.filter(pk=first.pk).exists()
+    assert again.question_id == first.question_id and again.status == Message.Status.PENDING
+    assert Message.objects.get(pk=first.pk).content == "Because."
     assert Usage.objects.get(user=bob).queries_used == 2
+
+
+def test_an_answer_still_being_written_cannot_be_regenerated_and_costs_nothing(bob, ready_channel):
+    first = services.question_ask(asker=fan(bob), channel=ready_channel, text="Why rye?")
+    services.message_claim_for_streaming(message=first)
+    with pytest.raises(services.QuestionRefused, match="still being written"):
+        services.answer_regenerate(asker=fan(bob), conversation=first.conversation)
+    assert Usage.objects.get(user=bob).queries_used == 1
+
+
+def test_a_stopped_answer_keeps_what_was_said_once(bob, ready_channel):
+    answer = services.question_ask(asker=fan(bob), channel=ready_channel, text="Why rye?")
+    assert not services.answer_stop(message_id=answer.pk, content="Rye", citations=[])  # not streaming yet
+    services.message_claim_for_streaming(message=answer)
+    assert services.answer_stop(message_id=answer.pk, content="Rye ferments", citations=[])
+    assert not services.answer_stop(message_id=answer.pk, content="Rye ferments faster", citations=[])
+    answer.refresh_from_db()
+    assert (answer.status, answer.content) == (Message.Status.STOPPED, "Rye ferments")
+    assert Usage.objects.get(user=bob).queries_used == 1  # it was answered, in part
 
 
 def test_only_one_stream_may_claim_a_pending_answer(bob, ready_channel):
@@ -108,3 +128,18 @@ def test_expired_anonymous_conversations_are_deleted_and_signed_in_ones_kept(bob
 
     assert services.conversations_delete_expired() == 1
     assert set(Conversation.objects.values_list("pk", flat=True)) == {fresh.pk, mine.pk}
+
+
+def test_a_follow_up_goes_on_from_the_newest_answer_of_a_regenerated_question(bob, ready_channel):
+    from chat.selectors import history_for
+
+    first = services.question_ask(asker=fan(bob), channel=ready_channel, text="Why rye?")
+    Message.objects.filter(pk=first.pk).update(status=Message.Status.COMPLETE, content="Old answer.")
+    again = services.answer_regenerate(asker=fan(bob), conversation=first.conversation)
+    Message.objects.filter(pk=again.pk).update(status=Message.Status.STOPPED, content="New answer, cut short")
+    follow_up = services.question_ask(
+        asker=fan(bob), channel=ready_channel, text="And spelt?", conversation=first.conversation
+    )
+    assert history_for(message=follow_up, exchanges=3) == [("Why rye?", "New answer, cut short")]
+    # The regenerated answer's own history leaves out its question's earlier answers.
+    assert history_for(message=again, exchanges=3) == []

@@ -65,8 +65,12 @@ def answer_body(block_html: str) -> str:
     return block_html.split('<div class="answer-body">', 1)[1].split('<div class="answer-meta">', 1)[0]
 
 
+HTMX = {"HX-Request": "true"}
+
+
 def ask(client, channel, question: str, **extra):
-    return client.post(reverse("chat:ask", args=[channel.pk]), {"question": question, **extra})
+    """Ask as the page does (htmx); without JavaScript the form's POST redirects to the conversation."""
+    return client.post(reverse("chat:ask", args=[channel.pk]), {"question": question, **extra}, headers=HTMX)
 
 
 def stream_url(response) -> str:
@@ -176,12 +180,16 @@ def test_a_conversation_can_be_reopened_regenerated_and_deleted(client, bob, bak
     events(client.get(stream_url(ask(client, bakery, "How much flour for a starter?"))))
     conversation = Message.objects.get(role="user").conversation
 
-    page = client.get(reverse("chat:public", args=["mira-bakes"]) + f"?conversation={conversation.pk}")
+    page = client.get(reverse("chat:public_conversation", args=["mira-bakes", conversation.pk]))
     assert b"How much flour for a starter?" in page.content and b'class="cite"' in page.content
 
-    regenerated = client.post(reverse("chat:regenerate", args=[conversation.pk]))
+    regenerated = client.post(reverse("chat:regenerate", args=[conversation.pk]), headers=HTMX)
     assert regenerated.status_code == 200 and b"data-stream-url" in regenerated.content
-    assert conversation.messages.filter(role="assistant").count() == 1
+    # The first answer stays, one "previous answer" away.
+    assert conversation.messages.filter(role="assistant").count() == 2
+    assert b"Answer 2 of 2" in regenerated.content
 
+    assert b"Delete this conversation?" in client.get(reverse("chat:delete", args=[conversation.pk])).content
+    assert conversation.__class__.objects.filter(pk=conversation.pk).exists()  # asking deletes nothing
     client.post(reverse("chat:delete", args=[conversation.pk]))
     assert not conversation.__class__.objects.filter(pk=conversation.pk).exists()

@@ -40,8 +40,10 @@ def test_a_well_formed_conversation_id_still_opens_the_conversation(client, alic
         channel=public_channel, user=alice, asker_kind="user", asker_ref=str(alice.pk), title="Sourdough talk"
     )
     client.force_login(alice)
-    response = client.get(reverse("chat:channel", args=[public_channel.pk]), {"conversation": str(conversation.pk)})
+    # The old ?conversation= link goes on to the conversation's own URL.
+    response = client.get(reverse("chat:channel", args=[public_channel.pk]), {"conversation": str(conversation.pk)}, follow=True)
     assert response.status_code == 200 and response.context["conversation"] == conversation
+    assert response.redirect_chain == [(reverse("chat:conversation", args=[public_channel.pk, conversation.pk]), 302)]
 
 
 def test_id_parse_accepts_only_positive_bigints():
@@ -73,7 +75,9 @@ def test_a_forged_first_forwarded_hop_does_not_dodge_the_anonymous_allowance(cli
     statuses = []
     for n in range(3):
         client.cookies.clear()  # a new browser session each time, like a scripted client
-        response = client.post(url, {"question": f"q{n}"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.5")
+        response = client.post(
+            url, {"question": f"q{n}"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.5", HTTP_HX_REQUEST="true"
+        )
         statuses.append(response.status_code)
     assert statuses == [200, 200, 429]
 

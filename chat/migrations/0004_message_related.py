@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("chat", "0002_conversation_asker")]
+    dependencies = [("chat", "0003_message_charged_to")]
 
     operations = [
         migrations.AddField(model_name="message", name="related", field=models.JSONField(blank=True, default=list)),
