@@ -128,14 +128,16 @@ def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template_name, _detail_context(request, channel, **extra))
 
 
+# Sync and retry send no flash message: the channel page shows the attempt ("Reading it from
+# YouTube", "Checking YouTube for new videos…") and then its outcome in the section it polls,
+# where a notice cannot outlive the state it described.
+
+
 @login_required
 @require_POST
 def channel_sync(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get_for_owner(user=request.user, pk=pk)
-    if services.channel_sync_request(channel=channel) == "retry":
-        messages.info(request, "Reading the channel from YouTube again. This page shows the result.")
-    else:
-        messages.info(request, "Checking YouTube for new videos. This page shows the result.")
+    services.channel_sync_request(channel=channel)
     return redirect(channel)
 
 
@@ -143,13 +145,7 @@ def channel_sync(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def channel_retry(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get_for_owner(user=request.user, pk=pk)
-    queued = services.channel_retry(channel=channel)
-    if queued:
-        messages.info(request, f"{queued} video{'s' if queued != 1 else ''} queued again.")
-    elif channel.listing_failed:
-        messages.info(request, "Reading the channel from YouTube again. This page shows the result.")
-    else:
-        messages.info(request, "Nothing failed that can be retried.")
+    services.channel_retry(channel=channel)
     return redirect(channel)
 
 
@@ -215,7 +211,8 @@ def _uploaded_summary(videos: list[Video]) -> str:
         for video in videos
     ]
     files = "1 file" if len(videos) == 1 else f"{len(videos)} files"
-    return f"{files} uploaded and being processed: " + ", ".join(parts) + "."
+    # Only what stays true: how each one's processing goes is shown (and updated) in the list.
+    return f"{files} uploaded: " + ", ".join(parts) + ". Their progress is shown below."
 
 
 @login_required

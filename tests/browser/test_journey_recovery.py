@@ -107,9 +107,10 @@ def test_a_creator_recovers_a_failed_channel_by_uploading_captions_and_shares_it
         # 3. Retrying is visible: the page follows the new attempt and shows its outcome.
         page.get_by_role("button", name="Try reading it again").click()
         page.wait_for_selector("#channel-progress .status-queued")
-        assert "Reading the channel from YouTube again" in page.inner_text(".messages")
+        assert "Reading it from YouTube" in page.inner_text("#channel-progress .notice")
         _run_jobs()
         page.wait_for_selector("#channel-problem")
+        assert page.locator("#channel-progress .notice").count() == 0 and page.locator(".messages").count() == 0
 
         # 4. The captions instead: two files named as yt-dlp names them, a third without a title.
         page.get_by_role("link", name="Upload the captions instead").click()

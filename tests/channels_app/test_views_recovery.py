@@ -59,9 +59,9 @@ def test_retrying_a_failed_channel_from_its_page_reads_it_again(alice_client, fa
 
     failed_channel.refresh_from_db()
     assert failed_channel.status == Channel.Status.QUEUED and failed_channel.status_reason == ""
-    page = response.content.decode()
-    assert "Reading the channel from YouTube again" in page
-    assert 'hx-trigger="every 2s"' in _section(page, "channel-progress")  # the page follows the retry
+    progress = _section(response.content.decode(), "channel-progress")
+    assert "Reading it from YouTube; this page updates by itself." in progress
+    assert 'hx-trigger="every 2s"' in progress  # the page follows the retry and shows its outcome
 
 
 def test_sync_now_says_checking_and_keeps_polling_until_the_job_reports(alice_client, alice):
