@@ -112,8 +112,7 @@ def channel_sync_request(*, channel: Channel) -> str:
     the job reports, and the job stores why it failed in ``sync_error``. Returns "sync" or
     "retry" (which one was queued).
     """
-    channel.refresh_from_db(fields=["status", "kind"])
-    if channel.listing_failed:
+    if Channel.objects.select_for_update().get(pk=channel.pk).listing_failed:
         channel_retry(channel=channel)
         return "retry"
     Channel.objects.filter(pk=channel.pk).update(sync_requested_at=timezone.now(), sync_error="")
@@ -152,8 +151,10 @@ def video_delete(*, video: Video) -> None:
         channel.removed_video_ids = [*channel.removed_video_ids, video.youtube_id]
         channel.save(update_fields=["removed_video_ids", "updated_at"])
     caption_file = video.caption_file.name if video.caption_file else ""
-    jobs.cancel_video_job(video.pk)
+    video_id = video.pk
     video.delete()  # its chunks go with it (on_delete=CASCADE)
+    # After commit: a job that starts meanwhile finds no row and stops (video_claim).
+    transaction.on_commit(lambda: jobs.cancel_video_job(video_id))
     if caption_file:
         from django.core.files.storage import default_storage
 
@@ -267,19 +268,14 @@ def channel_rerun(*, channel: Channel) -> int:
 
 
 @transaction.atomic
-def channel_profile_update(
-    *, channel: Channel, summary: str, topics: list[str], style: dict, is_public: bool | None = None
-) -> Channel:
-    """The creator's edit of the persona; marked ``edited`` so a later sync keeps it."""
+def channel_profile_update(*, channel: Channel, summary: str, topics: list[str], style: dict) -> Channel:
+    """The creator's edit of the persona; marked ``edited`` so a later sync keeps it. (Opening
+    the public page is channel_publish, the switch on the channel page.)"""
     channel.summary = summary.strip()
     channel.topics = [t.strip() for t in topics if t.strip()][:20]
     channel.style = style
     channel.profile_source = "edited"
-    fields = ["summary", "topics", "style", "profile_source", "updated_at"]
-    if is_public is not None:
-        channel.is_public = is_public
-        fields.append("is_public")
-    channel.save(update_fields=fields)
+    channel.save(update_fields=["summary", "topics", "style", "profile_source", "updated_at"])
     return channel
 
 
