@@ -84,6 +84,16 @@ def enqueue_video_ingest(video_id: int, *, delay: dt.timedelta | None = None) ->
         _queue().enqueue("channels_app.tasks.video_ingest", video_id, **options)
 
 
+def cancel_video_job(video_id: int) -> None:
+    """Cancel a video's queued job (a running one stops on the missing row)."""
+    try:
+        job = Job.fetch(video_job_id(video_id), connection=django_rq.get_connection(QUEUE), serializer=_queue().serializer)
+        if not job.is_started:
+            job.cancel()
+    except (NoSuchJobError, InvalidJobOperation):
+        pass
+
+
 def cancel_channel_jobs(*, channel_id: int, video_ids: list[int]) -> None:
     """Cancel the queued jobs of a channel being deleted (running ones stop on a missing row)."""
     connection = django_rq.get_connection(QUEUE)

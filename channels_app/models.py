@@ -9,6 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 from pgvector.django import VectorField
 
 
@@ -88,6 +89,12 @@ class Channel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # "Sync now" is visible while it runs and when it fails: set when the owner asks, cleared by
+    # the sync job (jobs.channel_sync), which stores why it failed in sync_error.
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=500, blank=True)
+    # YouTube ids of videos the owner deleted from the channel: a sync must not add them back.
+    removed_video_ids = models.JSONField(default=list, blank=True)
     # Set when the owner deletes the channel: it disappears at once, the channel_delete job then
     # removes rows, files and queued jobs.
     delete_requested_at = models.DateTimeField(null=True, blank=True)
@@ -116,9 +123,28 @@ class Channel(models.Model):
         return self.status in {self.Status.READY, self.Status.READY_WITH_ERRORS, self.Status.FAILED}
 
     @property
+    def sync_in_progress(self) -> bool:
+        """A sync was asked for and its job has not reported yet. After the job's own timeout
+        it counts as lost, so the page stops saying "checking" for ever."""
+        if self.sync_requested_at is None:
+            return False
+        from django.utils import timezone
+
+        from channels_app.jobs import CHANNEL_TIMEOUT_S
+
+        return timezone.now() - self.sync_requested_at < dt.timedelta(seconds=CHANNEL_TIMEOUT_S)
+
+    @cached_property
+    def listing_failed(self) -> bool:
+        """YouTube could not be read for this channel and none of its videos is known: there is
+        nothing to retry video by video, only the whole read (or uploading the captions)."""
+        return self.status == self.Status.FAILED and self.kind != self.Kind.UPLOADS and not self.videos.exists()
+
+    @property
     def progress_percent(self) -> int:
         if not self.videos_total:
-            return 100 if self.is_finished else 0
+            # "0 of 0" is only complete when nothing went wrong: a failed read is not 100%.
+            return 100 if self.status in {self.Status.READY, self.Status.READY_WITH_ERRORS} else 0
         return min(100, round(100 * self.videos_done / self.videos_total))
 
 

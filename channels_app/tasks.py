@@ -30,8 +30,12 @@ def channel_process(channel_id: int) -> None:
 
 def channel_sync(channel_id: int) -> None:
     channel = _live_channel(channel_id)
-    if channel is None or channel.status in {Channel.Status.QUEUED, Channel.Status.PROCESSING}:
-        return  # a run is already under way; it will see the new videos
+    if channel is None:
+        return  # deleted
+    if channel.status in {Channel.Status.QUEUED, Channel.Status.PROCESSING}:
+        # A run is already under way and will see the new videos: the page stops saying "checking".
+        Channel.objects.filter(pk=channel.pk).update(sync_requested_at=None)
+        return
     ingest.channel_sync(channel=channel)
 
 
@@ -126,7 +130,14 @@ def channel_job_failed(job, connection, exc_type, exc_value, traceback) -> None:
     connections_release()
     channel_id = int(job.args[0])
     logger.error("channel %s job failed: %s", channel_id, exc_value)
+    what = exc_type.__name__ if exc_type else "error"
+    if job.id.startswith("channel-sync-"):
+        # A crashed sync leaves the channel as it was; the page shows why the check failed.
+        Channel.objects.filter(pk=channel_id).update(
+            sync_requested_at=None, sync_error=f"Checking for new videos failed unexpectedly ({what}); try again."
+        )
+        return
     Channel.objects.filter(pk=channel_id, status__in=[Channel.Status.QUEUED, Channel.Status.PROCESSING]).update(
         status=Channel.Status.FAILED,
-        status_reason=f"Listing the videos failed unexpectedly ({exc_type.__name__ if exc_type else 'error'}).",
+        status_reason=f"Listing the videos failed unexpectedly ({what}).",
     )

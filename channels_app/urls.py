@@ -12,5 +12,8 @@ urlpatterns = [
     path("<int:pk>/delete/", views.channel_delete, name="delete"),
     path("<int:pk>/profile/", views.channel_profile_edit, name="profile"),
     path("<int:pk>/upload/", views.video_upload, name="upload"),
+    path("<int:pk>/retry/", views.channel_retry, name="retry"),
+    path("<int:pk>/public/", views.channel_public, name="public"),
     path("<int:pk>/videos/<int:video_pk>/retry/", views.video_retry, name="video_retry"),
+    path("<int:pk>/videos/<int:video_pk>/delete/", views.video_delete, name="video_delete"),
 ]

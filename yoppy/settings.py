@@ -434,6 +434,10 @@ INGEST_SWEEP_GRACE_S = env_float("INGEST_SWEEP_GRACE_S", 30.0)
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3, minimum=1)
 # Largest caption/transcript file a creator may upload.
 CAPTION_UPLOAD_MAX_BYTES = env_int("CAPTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Files one upload request may carry (several chosen or dropped at once), and their total size
+# (the request body limit of the upload page follows it).
+CAPTION_UPLOAD_MAX_FILES = env_int("CAPTION_UPLOAD_MAX_FILES", 20, minimum=1)
+CAPTION_UPLOAD_MAX_TOTAL_BYTES = env_int("CAPTION_UPLOAD_MAX_TOTAL_BYTES", 20 * 1024 * 1024, minimum=1024)
 # Caption/transcript files one creator may upload per clock hour (each is parsed and embedded by
 # the ingest worker, so one creator's burst cannot keep everyone else's videos waiting).
 UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 60, minimum=1)

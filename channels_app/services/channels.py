@@ -99,10 +99,109 @@ def channel_create_for_uploads(*, owner, title: str) -> Channel:
     return channel
 
 
+class ChannelNotReady(Exception):
+    """The channel has no passages yet, so a public page would have nothing to answer from."""
+
+
 @transaction.atomic
-def channel_sync_request(*, channel: Channel) -> None:
-    """Queue a sync that adds only videos published since the last run."""
+def channel_sync_request(*, channel: Channel) -> str:
+    """Check YouTube again: a sync that adds only the videos not yet known, or, when YouTube
+    could not be read at all the first time (no video known), the whole first read again.
+
+    The request is recorded on the row (``sync_requested_at``) so the page says "checking" until
+    the job reports, and the job stores why it failed in ``sync_error``. Returns "sync" or
+    "retry" (which one was queued).
+    """
+    if Channel.objects.select_for_update().get(pk=channel.pk).listing_failed:
+        channel_retry(channel=channel)
+        return "retry"
+    Channel.objects.filter(pk=channel.pk).update(sync_requested_at=timezone.now(), sync_error="")
     jobs.enqueue_channel_sync(channel.pk)
+    return "sync"
+
+
+@transaction.atomic
+def channel_retry(*, channel: Channel) -> int:
+    """Try again what failed: the first read of the channel from YouTube when it failed before
+    any video was known, else every failed or caption-less video. Returns how many videos were
+    queued (0 when the whole read was queued again)."""
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if channel.listing_failed:
+        Channel.objects.filter(pk=channel.pk).update(
+            status=Channel.Status.QUEUED, status_reason="", sync_requested_at=None, sync_error=""
+        )
+        jobs.enqueue_channel_process(channel.pk)
+        return 0
+    queued = 0
+    for video in channel.videos.filter(status__in=[Video.Status.FAILED, Video.Status.NO_CAPTIONS]):
+        if video_retry(video=video).status == Video.Status.QUEUED:
+            queued += 1
+    return queued
+
+
+@transaction.atomic
+def video_delete(*, video: Video) -> None:
+    """Remove one video with its passages and caption file, and recount the channel.
+
+    A video that came from the YouTube listing is remembered in ``removed_video_ids`` so the
+    next sync does not add it back (uploading captions for it again brings it back).
+    """
+    channel = Channel.objects.select_for_update().get(pk=video.channel_id)
+    if video.youtube_id and channel.kind != Channel.Kind.UPLOADS and video.youtube_id not in channel.removed_video_ids:
+        channel.removed_video_ids = [*channel.removed_video_ids, video.youtube_id]
+        channel.save(update_fields=["removed_video_ids", "updated_at"])
+    caption_file = video.caption_file.name if video.caption_file else ""
+    video_id = video.pk
+    video.delete()  # its chunks go with it (on_delete=CASCADE)
+    # After commit: a job that starts meanwhile finds no row and stops (video_claim).
+    transaction.on_commit(lambda: jobs.cancel_video_job(video_id))
+    if caption_file:
+        from django.core.files.storage import default_storage
+
+        transaction.on_commit(lambda: _storage_delete(default_storage, caption_file))
+    _channel_recount_after_removal(channel=channel)
+
+
+def _storage_delete(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("could not delete caption file %s", name)
+
+
+def _channel_recount_after_removal(*, channel: Channel) -> None:
+    """A finished channel's counts and status follow its remaining videos (removing the one
+    failed video makes it ready). Precondition: in a transaction holding the channel row."""
+    from channels_app.services.ingest import channel_final_status, channel_refresh_progress
+
+    channel_refresh_progress(channel_id=channel.pk)
+    if not channel.is_finished:
+        return  # still processing: channel_finalize settles the status when the rest is done
+    if channel.kind == Channel.Kind.UPLOADS and not channel.videos.exists():
+        status, reason = Channel.Status.READY, ""  # an empty collection waits for uploads
+    else:
+        status, reason = channel_final_status(channel_id=channel.pk)
+    Channel.objects.filter(pk=channel.pk).update(status=status, status_reason=reason)
+
+
+@transaction.atomic
+def channel_publish(*, channel: Channel, is_public: bool) -> Channel:
+    """Open the channel's public page /c/<slug>/ to anyone, or close it.
+
+    Raises ChannelNotReady when opening a channel that has no passages yet: fans would find a
+    page that can answer nothing.
+    """
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if is_public and not channel.chunks_count:
+        raise ChannelNotReady(
+            f"{channel.display_name} has no processed videos yet, so its public page could answer nothing. "
+            "Make it public once a video is ready."
+        )
+    channel.is_public = is_public
+    channel.save(update_fields=["is_public", "updated_at"])
+    if is_public:
+        channel_slug_assign(channel=channel)
+    return channel
 
 
 @transaction.atomic
@@ -169,19 +268,14 @@ def channel_rerun(*, channel: Channel) -> int:
 
 
 @transaction.atomic
-def channel_profile_update(
-    *, channel: Channel, summary: str, topics: list[str], style: dict, is_public: bool | None = None
-) -> Channel:
-    """The creator's edit of the persona; marked ``edited`` so a later sync keeps it."""
+def channel_profile_update(*, channel: Channel, summary: str, topics: list[str], style: dict) -> Channel:
+    """The creator's edit of the persona; marked ``edited`` so a later sync keeps it. (Opening
+    the public page is channel_publish, the switch on the channel page.)"""
     channel.summary = summary.strip()
     channel.topics = [t.strip() for t in topics if t.strip()][:20]
     channel.style = style
     channel.profile_source = "edited"
-    fields = ["summary", "topics", "style", "profile_source", "updated_at"]
-    if is_public is not None:
-        channel.is_public = is_public
-        fields.append("is_public")
-    channel.save(update_fields=fields)
+    channel.save(update_fields=["summary", "topics", "style", "profile_source", "updated_at"])
     return channel
 
 

@@ -17,7 +17,7 @@ import math
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import redis
@@ -35,7 +35,7 @@ from channels_app.models import Channel, Chunk, Video
 from channels_app.services.captions import CaptionParseError, Segment, parse_captions
 from channels_app.services.chunking import chunk_segments
 from channels_app.services.youtube import VideoListing, YouTubeClient, YouTubeError
-from channels_app.services.youtube_urls import parse_youtube_url
+from channels_app.services.youtube_urls import caption_filename_title, parse_youtube_url
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +107,20 @@ def channel_sync(*, channel: Channel, client: YouTubeClient | None = None) -> in
         )
     except YouTubeError as exc:
         logger.warning("sync of channel %s failed: %s", channel.pk, exc)
+        # Stored for the page: a failure only the server log knew of looked like nothing happened.
+        Channel.objects.filter(pk=channel.pk).update(
+            sync_requested_at=None, sync_error=f"Checking YouTube for new videos failed: {exc}"[:500]
+        )
         return 0
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
         queued = _videos_record(channel=channel, listings=listings)
         channel.last_synced_at = timezone.now()
+        channel.sync_requested_at = None
+        channel.sync_error = ""
         if queued:
             channel.status = Channel.Status.PROCESSING
-        channel.save(update_fields=["last_synced_at", "status", "updated_at"])
+        channel.save(update_fields=["last_synced_at", "sync_requested_at", "sync_error", "status", "updated_at"])
     return queued
 
 
@@ -144,7 +150,10 @@ def _videos_record(*, channel: Channel, listings: list[VideoListing]) -> int:
     revived: list[Video] = []
     rows: list[Video] = []
     # Listings come newest first, so the newest videos get the free slots.
+    removed = set(channel.removed_video_ids or [])
     for listing in listings:
+        if listing.youtube_id in removed:
+            continue  # the owner deleted it from the channel
         video = known.get(listing.youtube_id)
         if video is not None:
             # A video skipped earlier (upcoming, live at the time, over the cap) that is now
@@ -629,13 +638,17 @@ class UploadsUnavailable(UploadError):
 
 @dataclass(frozen=True)
 class CaptionUpload:
-    """One file of an upload request: a new video titled ``title`` (else from the file name), or
-    new captions for ``video``."""
+    """One file of an upload request: new captions for ``video``; else for the channel's video
+    with ``youtube_id`` (a new video with that id when the channel has none, so its citations
+    link to YouTube and play); else a new standalone video. A new video is titled ``title``,
+    else by the file name when it holds a title (see caption_filename_title), else "Untitled
+    upload N" (or "YouTube video <id>")."""
 
     filename: str
     data: bytes
     title: str = ""
     video: Video | None = None
+    youtube_id: str = ""
 
 
 def _upload_check(upload: CaptionUpload) -> None:
@@ -753,18 +766,40 @@ def videos_upload_captions(*, channel: Channel, uploads: Sequence[CaptionUpload]
     """
     if not uploads:
         raise UploadError("Choose a file to upload.")
+    if len(uploads) > settings.CAPTION_UPLOAD_MAX_FILES:
+        raise UploadError(f"Upload at most {settings.CAPTION_UPLOAD_MAX_FILES} files at a time.")
+    seen: dict[str, str] = {}
     for upload in uploads:
         if upload.video is not None and upload.video.channel_id != channel.pk:
             raise UploadError("That video is not part of this channel.")
         _upload_check(upload)
+        if upload.youtube_id:
+            if upload.youtube_id in seen:
+                raise UploadError(
+                    f"{seen[upload.youtube_id]} and {upload.filename} are both for YouTube video "
+                    f"{upload.youtube_id}: upload one file per video."
+                )
+            seen[upload.youtube_id] = upload.filename
     key = None
     try:
         with transaction.atomic():
             # The channel row lock serialises uploads to one channel: see _upload_cap_check.
             channel = Channel.objects.select_for_update().select_related("owner").get(pk=channel.pk)
-            _upload_cap_check(channel=channel, adding=sum(1 for upload in uploads if upload.video is None))
+            uploads = _upload_match_videos(channel=channel, uploads=uploads)
+            # A file for a known video replaces its captions; one for a skipped video (over the
+            # cap, say) brings it in and so takes a slot, as a new video does.
+            _upload_cap_check(
+                channel=channel,
+                adding=sum(1 for u in uploads if u.video is None or u.video.status == Video.Status.SKIPPED),
+            )
             key = upload_allowance_take(user_id=channel.owner_id, amount=len(uploads))
-            video_ids = [_upload_store(channel=channel, upload=upload) for upload in uploads]
+            untitled = _UntitledNumbers(channel=channel)
+            video_ids = [_upload_store(channel=channel, upload=upload, untitled=untitled) for upload in uploads]
+            if seen:
+                # Captions uploaded for a video the owner deleted bring it back: a sync may list it again.
+                Channel.objects.filter(pk=channel.pk).update(
+                    removed_video_ids=[v for v in channel.removed_video_ids if v not in seen]
+                )
             Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.PROCESSING, status_reason="")
     except Exception:
         if key is not None:
@@ -774,15 +809,55 @@ def videos_upload_captions(*, channel: Channel, uploads: Sequence[CaptionUpload]
     return [videos[pk] for pk in video_ids]
 
 
-def _upload_store(*, channel: Channel, upload: CaptionUpload) -> int:
+def _upload_match_videos(*, channel: Channel, uploads: Sequence[CaptionUpload]) -> list[CaptionUpload]:
+    """Each upload with a YouTube id and no video gets the channel's video of that id, if any.
+    Precondition: in a transaction holding the channel row."""
+    ids = [u.youtube_id for u in uploads if u.youtube_id and u.video is None]
+    known = {v.youtube_id: v for v in channel.videos.filter(youtube_id__in=ids)} if ids else {}
+    return [
+        replace(upload, video=known[upload.youtube_id]) if upload.video is None and upload.youtube_id in known else upload
+        for upload in uploads
+    ]
+
+
+UNTITLED_PREFIX = "Untitled upload"
+
+
+class _UntitledNumbers:
+    """Numbers "Untitled upload N" on from the channel's highest N, so names never repeat."""
+
+    def __init__(self, *, channel: Channel) -> None:
+        taken = channel.videos.filter(title__startswith=f"{UNTITLED_PREFIX} ").values_list("title", flat=True)
+        suffixes = [title.removeprefix(f"{UNTITLED_PREFIX} ") for title in taken]
+        self.last = max((int(n) for n in suffixes if n.isdigit()), default=0)
+
+    def next(self) -> str:
+        self.last += 1
+        return f"{UNTITLED_PREFIX} {self.last}"
+
+
+def _upload_title(*, upload: CaptionUpload, untitled: _UntitledNumbers) -> str:
+    title = " ".join(upload.title.split()) or caption_filename_title(upload.filename)
+    if not title:
+        # "captions.srt" is not a title: say plainly that the video has none yet.
+        title = f"YouTube video {upload.youtube_id}" if upload.youtube_id else untitled.next()
+    return title[:300]
+
+
+def _upload_store(*, channel: Channel, upload: CaptionUpload, untitled: _UntitledNumbers) -> int:
     """Keep the raw file with the video, queued for the ingest job. Precondition: in a transaction."""
     if upload.video is not None:
         # Fresh and held: the caption file it had is the one to delete once the new one is in.
         video = Video.objects.select_for_update().get(pk=upload.video.pk, channel=channel)
+        if upload.title.strip():
+            Video.objects.filter(pk=video.pk).update(title=" ".join(upload.title.split())[:300])
     else:
-        stem = upload.filename.rsplit(".", 1)[0] if "." in upload.filename else upload.filename
-        title = (upload.title or stem).strip()[:300] or "Untitled transcript"
-        video = Video.objects.create(channel=channel, title=title, status=Video.Status.QUEUED)
+        video = Video.objects.create(
+            channel=channel,
+            youtube_id=upload.youtube_id,
+            title=_upload_title(upload=upload, untitled=untitled),
+            status=Video.Status.QUEUED,
+        )
     old_file = video.caption_file.name if video.caption_file else ""
     # The original name is kept as the file's base name (the parser quotes it in its reasons), in
     # a folder of its own so that storage never has to rename it to avoid a clash.
@@ -806,11 +881,12 @@ def _upload_store(*, channel: Channel, upload: CaptionUpload) -> int:
 
 
 def video_upload_captions(
-    *, channel: Channel, filename: str, data: bytes, title: str = "", video: Video | None = None
+    *, channel: Channel, filename: str, data: bytes, title: str = "", video: Video | None = None, youtube_id: str = ""
 ) -> Video:
     """One file: see videos_upload_captions."""
     return videos_upload_captions(
-        channel=channel, uploads=[CaptionUpload(filename=filename, data=data, title=title, video=video)]
+        channel=channel,
+        uploads=[CaptionUpload(filename=filename, data=data, title=title, video=video, youtube_id=youtube_id)],
     )[0]
 
 

@@ -163,3 +163,90 @@ def _playlist(playlist_id: str) -> YouTubeTarget:
     if not _PLAYLIST_ID.fullmatch(playlist_id):
         raise InvalidYouTubeUrl("That playlist id is not valid.")
     return YouTubeTarget("playlist", playlist_id, f"{_BASE}/playlist?list={playlist_id}")
+
+
+def parse_video_ref(text: str) -> str:
+    """The video id in a YouTube video link or a bare 11-character id.
+
+    Raises InvalidYouTubeUrl, with a message fit for the user, for anything else (a channel or
+    playlist link included: a caption file belongs to one video).
+    """
+    text = (text or "").strip()
+    if _VIDEO_ID.fullmatch(text):
+        return text
+    target = parse_youtube_url(text)
+    if target.kind != "video":
+        raise InvalidYouTubeUrl("That is a channel or playlist link: give the link of the one video these captions are for.")
+    return target.value
+
+
+# yt-dlp's default output template is "%(title)s [%(id)s].%(ext)s", subtitles adding the
+# language: "Title [dQw4w9WgXcQ].en.vtt". youtube-dl's was "%(title)s-%(id)s.%(ext)s".
+_BRACKETED_ID = re.compile(r"\[([A-Za-z0-9_-]{11})\]")
+_TRAILING_ID = re.compile(r"(?:^|.*[-_ ])([A-Za-z0-9_-]{11})$", re.S)
+# A language suffix yt-dlp adds before the extension: ".en", ".en-US", ".en-orig", ".live_chat".
+_LANGUAGE_SUFFIX = re.compile(r"\.(?:[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*|live_chat)$")
+
+
+def caption_filename_stem(filename: str) -> str:
+    """The file name without folders, extension and yt-dlp's language suffix:
+    "Title [dQw4w9WgXcQ].en.vtt" -> "Title [dQw4w9WgXcQ]"."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return _LANGUAGE_SUFFIX.sub("", stem)
+
+
+def _looks_like_video_id(text: str) -> bool:
+    # An id in brackets is yt-dlp's and always taken. An unbracketed 11-character word is taken
+    # only when it mixes upper case, lower case and digits as random ids do, so a file named
+    # "sourdough12.srt" or "Episode_One.vtt" is not mistaken for a video.
+    return (
+        bool(_VIDEO_ID.fullmatch(text))
+        and any(ch.isupper() for ch in text)
+        and any(ch.islower() for ch in text)
+        and any(ch.isdigit() for ch in text)
+    )
+
+
+def video_id_from_filename(filename: str) -> str:
+    """The YouTube video id a caption file's name holds, as yt-dlp names files, else "".
+
+    "Title [dQw4w9WgXcQ].en.vtt", "dQw4w9WgXcQ.en.vtt" and "Title-dQw4w9WgXcQ.srt" all give
+    "dQw4w9WgXcQ"; "captions.srt" gives "".
+    """
+    stem = caption_filename_stem(filename)
+    bracketed = _BRACKETED_ID.findall(stem)
+    if bracketed:
+        return bracketed[-1]
+    trailing = _TRAILING_ID.match(stem)
+    if trailing and _looks_like_video_id(trailing[1]):
+        return trailing[1]
+    return ""
+
+
+# Words that name what a file is, not what a video is about: "captions.srt", "subtitles (1).vtt"
+# and "transcript-final.txt" carry no title.
+_GENERIC_NAME_WORDS = {
+    "caption", "captions", "subtitle", "subtitles", "sub", "subs", "transcript", "transcripts",
+    "transcription", "cc", "track", "video", "file", "untitled", "output", "download", "downloaded",
+    "text", "copy", "final", "new", "auto", "generated", "orig", "original", "default", "en",
+}  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W_]+")
+
+
+def caption_filename_title(filename: str) -> str:
+    """The video title a caption file's name holds, or "" when it holds none.
+
+    "Sourdough basics [dQw4w9WgXcQ].en.vtt" -> "Sourdough basics"; "Lamination.srt" ->
+    "Lamination"; "captions.srt", "dQw4w9WgXcQ.en.vtt" and "subtitles (2).vtt" -> "".
+    """
+    stem = caption_filename_stem(filename)
+    video_id = video_id_from_filename(filename)
+    if video_id:
+        bracket = stem.rfind(f"[{video_id}]")
+        stem = stem[:bracket] if bracket >= 0 else stem[: -len(video_id)]
+    title = " ".join(stem.strip(" -_.").split())
+    words = [word.lower() for word in _NAME_WORD.findall(title)]
+    if all(word.isdigit() or word in _GENERIC_NAME_WORDS for word in words):
+        return ""
+    return title

@@ -43,10 +43,11 @@ logger = logging.getLogger(__name__)
 class QuestionRefused(Exception):
     """The question cannot be asked now; the message says why and what to do (shown as is)."""
 
-    def __init__(self, message: str, *, upgrade: bool = False, sign_up: bool = False):
+    def __init__(self, message: str, *, upgrade: bool = False, sign_up: bool = False, fix_url: str = ""):
         super().__init__(message)
         self.upgrade = upgrade
         self.sign_up = sign_up
+        self.fix_url = fix_url  # where the one who can fix it (the channel's owner) does so
 
     @property
     def over_quota(self) -> bool:

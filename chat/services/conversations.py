@@ -39,6 +39,20 @@ def _clean_question(text: str) -> str:
     return question
 
 
+def _not_ready_refusal(*, asker: Asker, channel: Channel) -> QuestionRefused:
+    """Why a channel without passages cannot answer: still processing, or failed (then the owner
+    is shown where to fix it; "still being processed" about a failed channel was a dead end)."""
+    if channel.status != Channel.Status.FAILED:
+        return QuestionRefused("This channel is still being processed. Try again in a few minutes.")
+    if asker.user is not None and asker.user.pk == channel.owner_id:
+        return QuestionRefused(
+            "This channel's videos could not be processed, so there is nothing to answer from yet. "
+            "Its page says what happened: retry it, or upload the captions instead.",
+            fix_url=channel.get_absolute_url(),
+        )
+    return QuestionRefused("This channel's videos could not be processed, so it cannot answer questions yet.")
+
+
 @transaction.atomic
 def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Conversation | None = None) -> Message:
     """Record a fan's question and a pending answer to stream; returns the pending answer.
@@ -49,7 +63,7 @@ def question_ask(*, asker: Asker, channel: Channel, text: str, conversation: Con
     """
     question = _clean_question(text)
     if channel.status not in {Channel.Status.READY, Channel.Status.READY_WITH_ERRORS} and not channel.chunks_count:
-        raise QuestionRefused("This channel is still being processed. Try again in a few minutes.")
+        raise _not_ready_refusal(asker=asker, channel=channel)
     if conversation is not None and (conversation.asker_kind, conversation.asker_ref) != (asker.kind, asker.ref):
         raise ValueError("the conversation belongs to another asker")  # a caller skipped the selector
     asker.quota_take()

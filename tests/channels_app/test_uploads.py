@@ -118,7 +118,7 @@ def test_the_upload_form_refuses_a_file_over_the_size_limit_before_the_service(a
     response = alice_client.post(
         reverse("channels:upload", args=[collection.pk]), {"file": SimpleUploadedFile("long.txt", b"word " * 300)}
     )
-    assert response.status_code == 400 and "The file is larger than 1.0\xa0KB." in response.content.decode()
+    assert response.status_code == 400 and "long.txt is larger than 1.0\xa0KB." in response.content.decode()
     assert not collection.videos.exists()
 
 

@@ -99,7 +99,9 @@ def test_deleting_asks_for_confirmation_first(alice_client, alice_channel):
     assert b"Mira Bakes" not in alice_client.get(reverse("channels:list")).content
 
 
-def test_the_profile_can_be_edited_and_made_public(alice_client, alice_channel):
+def test_the_profile_can_be_edited_and_leaves_the_public_switch_alone(alice_client, alice_channel):
+    # Making a channel public is the switch on the channel page (test_views_recovery), not a
+    # checkbox hidden in the profile editor.
     response = alice_client.post(
         reverse("channels:profile", args=[alice_channel.pk]),
         {"summary": "Home baking.", "topics": "sourdough, lamination", "catchphrases": "bake it till you make it",
@@ -107,8 +109,9 @@ def test_the_profile_can_be_edited_and_made_public(alice_client, alice_channel):
         headers={"HX-Request": "true"},
     )  # fmt: skip
     assert response.status_code == 200 and b"Profile saved." in response.content
+    assert b'name="is_public"' not in response.content
     alice_channel.refresh_from_db()
-    assert alice_channel.topics == ["sourdough", "lamination"] and alice_channel.is_public and alice_channel.slug
+    assert alice_channel.topics == ["sourdough", "lamination"] and not alice_channel.is_public
     assert alice_channel.style["catchphrases"] == ["bake it till you make it"] and alice_channel.profile_source == "edited"
 
 

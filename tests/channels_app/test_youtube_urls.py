@@ -302,3 +302,64 @@ def test_any_valid_handle_link_gives_its_channel(handle, scheme, host, tab):
 
     assert target == YouTubeTarget("channel", handle, f"https://www.youtube.com/{handle}")
     assert parse_youtube_url(handle) == target
+
+
+# --- caption file names (issue 12: uploads matched to their YouTube video) --------------------
+
+from yt_dlp.utils import DEFAULT_OUTTMPL, subtitles_filename  # noqa: E402
+
+from channels_app.services.youtube_urls import (  # noqa: E402
+    caption_filename_title,
+    parse_video_ref,
+    video_id_from_filename,
+)
+
+
+def _ytdlp_subtitle_name(title: str, video_id: str, lang: str, ext: str) -> str:
+    """The name yt-dlp itself gives a subtitle file with its default output template."""
+    video_file = DEFAULT_OUTTMPL["default"] % {"title": title, "id": video_id, "ext": "webm"}
+    return subtitles_filename(video_file, lang, ext, "webm")
+
+
+@pytest.mark.parametrize(("lang", "ext"), [("en", "vtt"), ("en-orig", "vtt"), ("de", "srt"), ("en", "json3")])
+def test_it_takes_the_video_id_and_title_from_a_name_yt_dlp_wrote(lang, ext):
+    name = _ytdlp_subtitle_name("Sourdough basics: the starter", VIDEO_ID, lang, ext)
+
+    assert name == f"Sourdough basics: the starter [{VIDEO_ID}].{lang}.{ext}"
+    assert video_id_from_filename(name) == VIDEO_ID
+    assert caption_filename_title(name) == "Sourdough basics: the starter"
+
+
+@pytest.mark.parametrize(
+    ("name", "video_id", "title"),
+    [
+        (f"{VIDEO_ID}.en.vtt", VIDEO_ID, ""),  # "-o '%(id)s'": an id, no title
+        (f"Lamination-{VIDEO_ID}.srt", VIDEO_ID, "Lamination"),  # youtube-dl's old "%(title)s-%(id)s"
+        (f"downloads/Rye [{VIDEO_ID}].en.vtt", VIDEO_ID, "Rye"),
+        ("captions.srt", "", ""),
+        ("subtitles (2).vtt", "", ""),
+        ("transcript-final.txt", "", ""),
+        ("Episode 4 - rye bread.srt", "", "Episode 4 - rye bread"),
+        # Eleven characters that are words, not ids: not taken for a video.
+        ("sourdough12.srt", "", "sourdough12"),
+        ("Episode_One.vtt", "", "Episode_One"),
+    ],
+)
+def test_it_reads_what_a_caption_file_name_holds(name, video_id, title):
+    assert (video_id_from_filename(name), caption_filename_title(name)) == (video_id, title)
+
+
+@pytest.mark.parametrize(
+    "text", [VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}&t=42s", f"https://youtu.be/{VIDEO_ID}", f" {VIDEO_ID} "]
+)
+def test_a_video_reference_is_a_link_or_a_bare_id(text):
+    assert parse_video_ref(text) == VIDEO_ID
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("https://www.youtube.com/@mkbhd", "one video"), ("dQw4w9", "not a YouTube link|not valid"), ("https://vimeo.com/1", "not a YouTube link")],
+)
+def test_a_video_reference_that_is_no_video_is_refused_with_a_reason(text, message):
+    with pytest.raises(InvalidYouTubeUrl, match=message):
+        parse_video_ref(text)

@@ -116,6 +116,20 @@ def test_a_channel_still_processing_with_nothing_indexed_cannot_be_asked(alice):
     assert not Conversation.objects.exists()
 
 
+def test_a_failed_channel_says_it_failed_and_shows_its_owner_where_to_fix_it(alice, bob):
+    channel = ChannelFactory(owner=alice, status=Channel.Status.FAILED, chunks_count=0, is_public=True, slug="f")
+
+    with pytest.raises(services.QuestionRefused, match="could not be processed") as owner_refusal:
+        services.question_ask(asker=fan(alice), channel=channel, text="Q")
+    with pytest.raises(services.QuestionRefused, match="could not be processed") as fan_refusal:
+        services.question_ask(asker=fan(bob), channel=channel, text="Q")
+
+    assert "still being processed" not in str(owner_refusal.value)
+    assert owner_refusal.value.fix_url == channel.get_absolute_url()
+    assert fan_refusal.value.fix_url == ""  # a fan cannot fix it: no link to a page they may not open
+    assert not Conversation.objects.exists()
+
+
 def test_expired_anonymous_conversations_are_deleted_and_signed_in_ones_kept(bob, ready_channel):
     import datetime as dt
 

@@ -76,6 +76,7 @@ def test_it_stops_reading_a_chunked_gigabyte_at_the_webhook_cap(settings):
 
 def test_caption_uploads_get_their_limit_and_other_pages_the_default(settings):
     settings.CAPTION_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    settings.CAPTION_UPLOAD_MAX_TOTAL_BYTES = 5 * 1024 * 1024
     assert body_limit_for("/dashboard/channels/12/upload/") == 5 * 1024 * 1024 + MULTIPART_OVERHEAD_BYTES
     assert body_limit_for("/bots/telegram/abc/") == settings.WEBHOOK_MAX_BODY_BYTES
     assert body_limit_for("/chat/3/ask/") == settings.REQUEST_MAX_BODY_BYTES
@@ -83,6 +84,12 @@ def test_caption_uploads_get_their_limit_and_other_pages_the_default(settings):
     sent = _call("/dashboard/channels/12/upload/", body, content_length=None)
     assert sent[0]["status"] == 413
     assert body.consumed <= settings.CAPTION_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD_BYTES + PIECE
+
+
+def test_several_caption_files_at_once_get_the_total_upload_limit(settings):
+    settings.CAPTION_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    settings.CAPTION_UPLOAD_MAX_TOTAL_BYTES = 20 * 1024 * 1024
+    assert body_limit_for("/dashboard/channels/12/upload/") == 20 * 1024 * 1024 + MULTIPART_OVERHEAD_BYTES
 
 
 @pytest.mark.django_db(transaction=True)

@@ -34,7 +34,9 @@ def body_limit_for(path: str) -> int:
     if _WEBHOOK_PATHS.match(path):
         return settings.WEBHOOK_MAX_BODY_BYTES
     if _UPLOAD_PATHS.match(path):
-        return settings.CAPTION_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
+        # Several files at once: the total allowed, never less than one file of the largest size.
+        total = max(settings.CAPTION_UPLOAD_MAX_TOTAL_BYTES, settings.CAPTION_UPLOAD_MAX_BYTES)
+        return total + MULTIPART_OVERHEAD_BYTES
     return settings.REQUEST_MAX_BODY_BYTES
 
 
