@@ -6,7 +6,7 @@ indistinguishable from one that does not exist, by id, by slug, in every endpoin
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -106,3 +106,19 @@ def history_for(*, message: Message, exchanges: int) -> list[tuple[str, str]]:
             pairs.append((pending_question, item.content))
             pending_question = None
     return pairs[-exchanges:]
+
+
+def conversation_list_for_user(*, user) -> QuerySet[Conversation]:
+    """A signed-in fan's conversations across every channel they may still chat with, newest
+    first, each with its channel and ``first_question`` (the text of its first question)."""
+    first_question = (
+        Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER)
+        .order_by("created_at", "id")
+        .values("content")[:1]
+    )
+    return (
+        Conversation.objects.filter(user=user, channel__in=Channel.objects.visible_to(user))
+        .select_related("channel")
+        .annotate(first_question=Subquery(first_question))
+        .order_by("-updated_at", "-id")
+    )

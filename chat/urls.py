@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import views
+from chat import views, views_fans
 
 app_name = "chat"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("chat/conversations/<int:conversation_pk>/delete/", views.conversation_delete, name="delete"),
     path("chat/answers/<int:message_pk>/stream/", views.stream, name="stream"),
     path("c/<slug:slug>/", views.public_chat, name="public"),
+    path("chats/", views_fans.my_chats, name="my_chats"),
 ]

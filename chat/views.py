@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import answers, selectors
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
+from chat.links import chat_url
 from chat.models import Message
 from chat.services import conversations as services
 from chat.services.asking import message_answer
@@ -102,6 +103,13 @@ def public_chat(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "chat/chat.html", context)
 
 
+def _refusal(request: HttpRequest, refusal: services.QuestionRefused, *, channel, conversation) -> HttpResponse:
+    # Its sign-up and log-in links come back to this chat, this conversation open (chat.signals
+    # hands the anonymous conversation to the new account).
+    context = {"refusal": refusal, "return_url": chat_url(channel=channel, conversation=conversation, viewer=request.user)}
+    return render(request, "chat/_refusal.html", context, status=429 if refusal.over_quota else 400)
+
+
 @require_POST
 def ask(request: HttpRequest, pk: int) -> HttpResponse:
     channel = selectors.channel_get_for_chat(user=request.user, pk=pk)
@@ -117,7 +125,7 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
             asker=_asker(request), channel=channel, text=request.POST.get("question", ""), conversation=conversation
         )
     except services.QuestionRefused as refusal:
-        return render(request, "chat/_refusal.html", {"refusal": refusal}, status=429 if (refusal.upgrade or refusal.sign_up) else 400)
+        return _refusal(request, refusal, channel=channel, conversation=conversation)
     return render(
         request, "chat/_exchange.html",
         {"question": answer.question, "answer": answer, "conversation": answer.conversation, "channel": channel},
@@ -132,7 +140,7 @@ def regenerate(request: HttpRequest, conversation_pk: int) -> HttpResponse:
     try:
         answer = services.answer_regenerate(asker=_asker(request), conversation=conversation)
     except services.QuestionRefused as refusal:
-        return render(request, "chat/_refusal.html", {"refusal": refusal}, status=429 if (refusal.upgrade or refusal.sign_up) else 400)
+        return _refusal(request, refusal, channel=conversation.channel, conversation=conversation)
     return render(
         request, "chat/_exchange.html",
         {"question": answer.question, "answer": answer, "conversation": conversation, "channel": conversation.channel, "regenerated": True},
