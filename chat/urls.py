@@ -10,5 +10,6 @@ urlpatterns = [
     path("chat/conversations/<int:conversation_pk>/delete/", views.conversation_delete, name="delete"),
     path("chat/answers/<int:message_pk>/stream/", views.stream, name="stream"),
     path("c/<slug:slug>/", views.public_chat, name="public"),
+    path("c/<slug:slug>/card.png", views_fans.share_card, name="share_card"),
     path("chats/", views_fans.my_chats, name="my_chats"),
 ]

@@ -1,5 +1,5 @@
-"""Pages of a signed-in fan beyond one chat: "my chats" across channels. (Kept beside views.py,
-which holds the chat page itself.)"""
+"""Pages around the chat beyond one conversation: a signed-in fan's "my chats" across channels,
+and the public page's share card. (Kept beside views.py, which holds the chat page itself.)"""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from chat import selectors
 from chat.links import chat_url
+from chat.services.share_cards import share_card_png
 
 MY_CHATS_PER_PAGE = 50
 
@@ -26,3 +27,16 @@ def my_chats(request: HttpRequest) -> HttpResponse:
             channel=conversation.channel, conversation=conversation, viewer=request.user
         )
     return render(request, "chat/my_chats.html", {"page": page})
+
+
+@require_GET
+def share_card(request: HttpRequest, slug: str) -> HttpResponse:
+    """A public page's share card (PNG), for link previews: a private channel's is a 404 like its page."""
+    channel = selectors.channel_get_public(slug=slug)
+    png, version = share_card_png(channel=channel)
+    response = HttpResponse(png, content_type="image/png")
+    # The page links the card with ?v=<version>: that URL's image never changes, so it may be
+    # kept long; without the current version only briefly.
+    fresh = request.GET.get("v") == version
+    response["Cache-Control"] = f"public, max-age={365 * 24 * 3600 if fresh else 3600}"
+    return response
