@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -147,3 +147,19 @@ def exchange_get(*, conversation: Conversation, question_id: int) -> Exchange:
     if question is None:
         raise Http404("No such question.")
     return Exchange(question=question, answers=list(question.answers.order_by("created_at", "id")))
+
+
+def conversation_list_for_user(*, user) -> QuerySet[Conversation]:
+    """A signed-in fan's conversations across every channel they may still chat with, newest
+    first, each with its channel and ``first_question`` (the text of its first question)."""
+    first_question = (
+        Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER)
+        .order_by("created_at", "id")
+        .values("content")[:1]
+    )
+    return (
+        Conversation.objects.filter(user=user, channel__in=Channel.objects.visible_to(user))
+        .select_related("channel")
+        .annotate(first_question=Subquery(first_question))
+        .order_by("-updated_at", "-id")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import views
+from chat import views, views_fans
 
 app_name = "chat"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("chat/answers/<int:message_pk>/stream/", views.stream, name="stream"),
     path("c/<slug:slug>/", views.public_chat, name="public"),
     path("c/<slug:slug>/c/<int:conversation_pk>/", views.public_chat, name="public_conversation"),
+    path("c/<slug:slug>/card.png", views_fans.share_card, name="share_card"),
+    path("chats/", views_fans.my_chats, name="my_chats"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import answers, selectors
 from chat.events import AnswerDone, AnswerEvent, AnswerFailed, TextPiece
+from chat.links import chat_url
 from chat.models import Message
 from chat.services import conversations as services
 from chat.services.asking import message_answer
@@ -145,12 +146,15 @@ def public_chat(request: HttpRequest, slug: str, conversation_pk: int | None = N
     return render(request, "chat/chat.html", context)
 
 
-def _refused(request: HttpRequest, refusal: services.QuestionRefused) -> HttpResponse:
+def _refused(request: HttpRequest, refusal: services.QuestionRefused, *, channel, conversation=None) -> HttpResponse:
     """A refusal for the chat to show where the answer would have gone. 429 when a limit was hit;
     422, not 400, for the rest: django-htmx's DEBUG handler replaces the whole page with any 400,
     403, 404 or 500 answer to htmx, and a refusal is a message for the chat, not a crash page."""
-    status = 429 if (refusal.upgrade or refusal.sign_up) else 422
-    response = render(request, "chat/_refusal.html", {"refusal": refusal}, status=status)
+    status = 429 if refusal.over_quota else 422
+    # Its sign-up and log-in links come back to this chat, this conversation open (chat.signals
+    # hands the anonymous conversation to the new account).
+    return_url = chat_url(channel=channel, conversation=conversation, viewer=request.user)
+    response = render(request, "chat/_refusal.html", {"refusal": refusal, "return_url": return_url}, status=status)
     if request.htmx:
         # Regenerating targets its exchange: a refusal goes below the chat instead of replacing it.
         response["HX-Retarget"] = "#message-list"
@@ -174,7 +178,7 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
             asker=_asker(request), channel=channel, text=request.POST.get("question", ""), conversation=conversation
         )
     except services.QuestionRefused as refusal:
-        return _refused(request, refusal)
+        return _refused(request, refusal, channel=channel, conversation=conversation)
     url = _conversation_url(answer.conversation, public=public)
     if not request.htmx:
         # Without JavaScript the form posts as a page: the conversation's page streams the answer.
@@ -194,7 +198,7 @@ def regenerate(request: HttpRequest, conversation_pk: int) -> HttpResponse:
     try:
         answer = services.answer_regenerate(asker=_asker(request), conversation=conversation)
     except services.QuestionRefused as refusal:
-        return _refused(request, refusal)
+        return _refused(request, refusal, channel=conversation.channel, conversation=conversation)
     public = request.POST.get("surface") == "public" and conversation.channel.is_public
     if not request.htmx:
         return redirect(_conversation_url(conversation, public=public))

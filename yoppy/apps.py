@@ -11,6 +11,8 @@ class YoppyConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_migrate
 
+        from yoppy import checks  # noqa: F401  (registers the deploy checks)
+
         if apps.is_installed("django.contrib.sites"):
             # After the sites app's own receiver, which creates the "example.com" row.
             post_migrate.connect(

@@ -37,6 +37,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 SITE_NAME = "Yoppy"
+# Hosts a public page's share card may fetch the channel's avatar from (chat/services/share_cards.py).
+SHARE_CARD_AVATAR_HOSTS = env_list(
+    "SHARE_CARD_AVATAR_HOSTS", ["yt3.ggpht.com", "yt3.googleusercontent.com", "i.ytimg.com"]
+)
 
 # --------------------------------------------------------------------------------------------
 # Services: external when their URL is set, embedded otherwise.

@@ -46,11 +46,30 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+_warmed: set[str] = set()
+
+
+def _warm_up(url: str) -> None:
+    """The live server's first requests import and set up what the pages need (templates, the
+    URL map, the admin); on a busy machine that alone has taken over 15 s, past Playwright's
+    timeout. Pay it once per server, here, with a timeout made for it."""
+    if url in _warmed:
+        return
+    import httpx
+
+    for path in ("/", "/accounts/login/"):
+        httpx.get(url + path, timeout=180)
+    _warmed.add(url)
+
+
 @pytest.fixture
 def page(browser, live_server):
+    _warm_up(live_server.url)
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Page loads wait longer than clicks: a loaded machine serves a page slower than it answers a click.
+    page.set_default_navigation_timeout(60_000)
     yield page
     context.close()
 

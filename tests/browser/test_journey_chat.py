@@ -49,7 +49,7 @@ def test_the_creator_asks_the_demo_persona_and_plays_a_cited_moment(page, demo_c
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
     page.goto(f"/dashboard/channels/{demo_channel.pk}/")
-    page.get_by_role("link", name="Chat").click()
+    page.get_by_role("link", name="Chat", exact=True).click()  # not "My chats"
 
     assert "AI persona of Mira Bakes (demo)" in page.inner_text(".persona-label")
     _ask_and_check(page, "At what temperature should the butter block be for lamination?")

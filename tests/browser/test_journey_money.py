@@ -94,7 +94,7 @@ def test_a_referred_fan_subscribes_and_the_creator_is_paid_the_commission(
     fan.fill("input[name=password1]", "a long enough passphrase 7")
     fan.fill("input[name=password2]", "a long enough passphrase 7")
     fan.get_by_role("button", name=re.compile("Sign Up", re.I)).click()
-    fan.wait_for_url(re.compile(r"/dashboard/$"))
+    fan.wait_for_url(re.compile(rf"/c/{creator_channel.slug}/$"))  # sign-up from a chat comes back to it
 
     # Personal in USD through Razorpay's checkout; the plan changes when the signed webhook lands.
     fan.goto("/billing/")

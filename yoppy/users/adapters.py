@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from yoppy.http.client_ip import client_ip
 
@@ -26,3 +26,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{self.get_client_ip(request)}"
+
+    def pre_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse | None:
+        # Django gives the session a new key at log-in; the anonymous fan's conversations are filed
+        # under the old one, so it is kept in the session (whose data survives) for chat.signals.
+        from chat.services.claiming import ANONYMOUS_SESSION_KEY
+
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and not request.user.is_authenticated:
+            session[ANONYMOUS_SESSION_KEY] = session.session_key
+        return super().pre_login(request, user, **kwargs)
