@@ -8,6 +8,7 @@ import pytest
 
 from communities.models import Community, CommunityChannel, CommunityExperience, CommunityMember, WhopAccount
 from communities.whop import tokens
+from tests.channels_app.factories import ChannelFactory
 from tests.chat.test_views_chat import bakery  # noqa: F401  (a fixture: a channel with real chunks)
 from tests.communities.factories import SECRET
 from tests.communities.whop_server import APP_ID, FakeWhop
@@ -44,8 +45,15 @@ def whop(settings):
 
 
 @pytest.fixture
-def community(db, whop, alice, bakery):  # noqa: F811
-    """Bakers Guild: installed, 3 active members, on Pro, sharing alice's bakery; alice is the owner."""
+def persona(alice):
+    """A ready channel of alice's without chunks (pages and refusals need no retrieval)."""
+    return ChannelFactory(owner=alice, title="Mira Bakes")
+
+
+@pytest.fixture
+def community(db, whop, alice, persona):
+    """Bakers Guild: installed, 3 active members, on Pro, sharing alice's Mira Bakes; alice is
+    the owner (linked to the Whop user OWNER)."""
     guild = Community.objects.create(
         company_id=COMPANY, name="Bakers Guild", installed=True, paid_plan="pro", active_members=3, owner=alice
     )
@@ -53,9 +61,16 @@ def community(db, whop, alice, bakery):  # noqa: F811
     for n in range(3):
         CommunityMember.objects.create(community=guild, membership_id=f"mem_{n}", whop_user_id=f"user_m{n}", active=True,
                                        state_at="2026-11-01T00:00:00Z")  # fmt: skip
-    CommunityChannel.objects.create(community=guild, channel=bakery)
+    CommunityChannel.objects.create(community=guild, channel=persona)
     WhopAccount.objects.create(user=alice, whop_user_id=OWNER)
     return guild
+
+
+@pytest.fixture
+def asking_community(community, persona, bakery):  # noqa: F811
+    """The community sharing the bakery instead: a channel with real ingested chunks to answer from."""
+    CommunityChannel.objects.filter(community=community).update(channel=bakery)
+    return community
 
 
 def whop_headers(whop, user_id: str = MEMBER, **token_kwargs) -> dict:

@@ -56,7 +56,7 @@ def test_a_member_sees_the_communitys_persona_and_its_pool(client, whop, communi
 
 
 @pytest.mark.django_db
-def test_a_member_asks_and_gets_a_streamed_cited_answer_paid_by_the_community_pool(client, whop, community):
+def test_a_member_asks_and_gets_a_streamed_cited_answer_paid_by_the_community_pool(client, whop, asking_community):
     response = ask(client, whop)
     assert response.status_code == 200 and QUESTION in response.content.decode()
 
@@ -66,6 +66,7 @@ def test_a_member_asks_and_gets_a_streamed_cited_answer_paid_by_the_community_po
     done = received[-1][1]
     assert done["citations"][0]["youtube_id"] == "abcdefghijk" and 'class="citation-play"' in done["html"]
     conversation = Message.objects.get(pk=done["message_id"]).conversation
+    community = asking_community
     assert (conversation.asker_kind, conversation.asker_ref) == (AskerKind.WHOP_MEMBER, f"{community.pk}:{MEMBER}")
     community.refresh_from_db()
     assert community.pool_used == 1
@@ -75,7 +76,7 @@ def test_a_member_asks_and_gets_a_streamed_cited_answer_paid_by_the_community_po
 
 
 @pytest.mark.django_db
-def test_a_member_follows_up_in_the_same_conversation(client, whop, community):
+def test_a_member_follows_up_in_the_same_conversation(client, whop, asking_community):
     first = ask(client, whop)
     sse_events(client.get(stream_url(first), headers=whop_headers(whop)))
     conversation = Conversation.objects.get()
