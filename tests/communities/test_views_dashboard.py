@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from communities.models import Community, CommunityChannel
 from tests.channels_app.factories import ChannelFactory
-from tests.communities.conftest import COMPANY, MEMBER, OWNER, OUTSIDER, whop_headers
+from tests.communities.conftest import COMPANY, MEMBER, OUTSIDER, OWNER, whop_headers
 
 URL = reverse("communities:dashboard", args=[COMPANY])
 
@@ -30,7 +30,7 @@ def test_the_owner_sees_plan_members_and_the_pool_used_and_left(client, whop, co
     html = client.get(URL, headers=whop_headers(whop, OWNER)).content.decode()
     assert "Pro (2 shared channels)" in html and '<dd id="members">3</dd>' in html
     assert "40 used, 260 left of 300" in html
-    assert 'value="%d" checked' % community.shared.get().channel_id in html
+    assert f'value="{community.shared.get().channel_id}" checked' in html
 
 
 @pytest.mark.django_db
