@@ -79,6 +79,8 @@ def _denied_page(request: HttpRequest, denied: _Denied) -> HttpResponse:
 
 
 def _whop_user(request: HttpRequest) -> tokens.WhopUser:
+    if not settings.WHOP_ENABLED:
+        raise _Denied(503, "Not set up", "Yoppy's Whop app is not set up on this server yet.")
     try:
         return tokens.user_token_verify(request.headers.get(tokens.HEADER))
     except tokens.TokenInvalid as exc:

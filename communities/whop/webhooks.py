@@ -58,7 +58,10 @@ def _dict(value: Any) -> dict:
 
 
 def _time(value: Any) -> dt.datetime | None:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible ("2026-13-40T..."): no time
+        parsed = None
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed

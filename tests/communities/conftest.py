@@ -25,6 +25,7 @@ def whop(settings):
     fake = FakeWhop()
     settings.WHOP_APP_ID = APP_ID
     settings.WHOP_API_KEY = "apik_test"
+    settings.WHOP_ENABLED = True
     settings.WHOP_WEBHOOK_SECRET = SECRET
     settings.WHOP_API_BASE = f"{fake.url}/api/v1"
     settings.WHOP_JWKS_URL = f"{fake.url}/.well-known/jwks.json"

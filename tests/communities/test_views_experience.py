@@ -217,3 +217,40 @@ def test_a_persona_not_shared_with_the_community_is_not_found(client, whop, comm
     private = ChannelFactory(owner=bob)
     response = client.get(page_url(channel=private.pk), headers=whop_headers(whop))
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_without_the_apps_keys_the_whop_views_say_they_are_not_set_up(client, whop, community, settings):
+    settings.WHOP_API_KEY = ""
+    settings.WHOP_ENABLED = False
+    response = client.get(page_url(), headers=whop_headers(whop))
+    assert response.status_code == 503 and "not set up" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_members_see_when_the_pool_runs_out_and_what_happens_next(client, whop, community, settings):
+    from django.utils import timezone
+
+    from communities.pools import month_start
+
+    Community.objects.filter(pk=community.pk).update(pool_used=300, pool_period=month_start(timezone.now()))
+    page = client.get(page_url(), headers=whop_headers(whop)).content.decode()
+    assert 'id="pool-empty"' in page and "0 of 300 left" in page
+
+    response = ask(client, whop)
+
+    assert response.status_code == 429
+    import html as html_lib
+
+    html = html_lib.unescape(response.content.decode())
+    assert "used all 300 questions of this month's pool" in html and "refills on" in html
+    assert "Upgrade" not in html and not Message.objects.exists()
+    community.refresh_from_db()
+    assert community.pool_used == 300
+
+
+def test_an_impossible_event_time_is_read_as_no_time():
+    from communities.whop.webhooks import event_parse
+
+    event = event_parse({"type": "membership.activated", "timestamp": "2026-13-40T00:00:00Z", "data": []}, webhook_id="m")
+    assert event.occurred_at is None and event.membership_id == ""
