@@ -111,7 +111,7 @@ class CommunityAdmin(admin.ModelAdmin):
 
     def plan_view(self, request, pk: int):
         community = Community.objects.filter(pk=pk).first()
-        if community is None or not self.has_view_permission(request, community) or not request.user.is_staff:
+        if community is None or not self.has_change_permission(request, community):
             return redirect("admin:communities_community_changelist")
         form = StaffPlanForm(request.POST or None, initial={"plan": community.staff_plan})
         if request.method == "POST" and form.is_valid():
