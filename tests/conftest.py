@@ -5,9 +5,15 @@ alice owns things, bob is another creator, charlie is an outsider who must get 4
 
 from __future__ import annotations
 
+import freezegun
 import pytest
 
 from tests.users.factories import UserFactory
+
+# freeze_time walks every loaded module's attributes to patch datetime; whop-sdk's package
+# attributes are lazy imports that build pydantic models, which fail under a fake datetime. Any
+# test freezing time after the Whop app was imported would break, so freezegun skips it.
+freezegun.configure(extend_ignore_list=["whop_sdk"])
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,8 @@ SCHEDULE: list[Recurring] = [
     Recurring("answers-sweep", "* * * * *", "chat.tasks.answers_sweep"),
     Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
     Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
+    # Whop communities uninstalled longer than WHOP_DATA_GRACE_DAYS: their data is deleted.
+    Recurring("communities-sweep", "41 3 * * *", "communities.tasks.communities_sweep"),
 ]
 
 

@@ -536,3 +536,39 @@ if RETRIEVAL_FUSION not in {"score", "rrf"}:
 RETRIEVAL_RERANK_MODEL = env_str("RETRIEVAL_RERANK_MODEL", "") or ""
 # Fused candidates the cross-encoder rescores (the rest keep their fused order behind them).
 RETRIEVAL_RERANK_CANDIDATES = env_int("RETRIEVAL_RERANK_CANDIDATES", 20, minimum=1)
+
+# --------------------------------------------------------------------------------------------
+# Whop communities (communities/): the Yoppy app installed in Whop communities.
+
+# The app's id (app_...): the audience of the x-whop-user-token JWTs Whop's proxy sends.
+WHOP_APP_ID = env_str("WHOP_APP_ID", "")
+# The app's API key: v1 access checks and experience look-ups.
+WHOP_API_KEY = env_str("WHOP_API_KEY", "")
+# The app webhook's signing secret exactly as Whop shows it (ws_...; Whop signs with its literal bytes).
+WHOP_WEBHOOK_SECRET = env_str("WHOP_WEBHOOK_SECRET", "")
+WHOP_API_BASE = env_str("WHOP_API_BASE", "https://api.whop.com/api/v1").rstrip("/")
+WHOP_JWKS_URL = env_str("WHOP_JWKS_URL", "https://api.whop.com/.well-known/jwks.json")
+# The issuer Whop's iframe proxy signs user tokens as (whop-sdk's verify_user_token checks the same).
+WHOP_TOKEN_ISSUER = env_str("WHOP_TOKEN_ISSUER", "urn:whopcom:exp-proxy")
+# OAuth 2.1 (PKCE) client that links a Whop owner to their Yoppy account.
+WHOP_OAUTH_BASE = env_str("WHOP_OAUTH_BASE", "https://api.whop.com/oauth").rstrip("/")
+WHOP_OAUTH_CLIENT_ID = env_str("WHOP_OAUTH_CLIENT_ID", "")
+WHOP_OAUTH_CLIENT_SECRET = env_str("WHOP_OAUTH_CLIENT_SECRET", "")
+WHOP_ENABLED = bool(WHOP_APP_ID and WHOP_API_KEY)
+# Origins allowed to frame the experience and dashboard views (frame-ancestors); nothing else may.
+WHOP_FRAME_ORIGINS = env_list("WHOP_FRAME_ORIGINS", ["https://whop.com", "https://*.whop.com", "https://*.apps.whop.com"])
+# A user's access level to an experience or company is cached this long.
+WHOP_ACCESS_CACHE_S = env_int("WHOP_ACCESS_CACHE_S", 60, minimum=0)
+# Whop product ids of the Yoppy plans: "prod_a:basic,prod_b:pro,prod_c:rich".
+WHOP_PLAN_PRODUCTS: dict[str, str] = {}
+for _item in env_list("WHOP_PLAN_PRODUCTS"):
+    _product, _, _plan = _item.partition(":")
+    if not _product or _plan not in {"basic", "pro", "rich"}:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"WHOP_PLAN_PRODUCTS: {_item!r} is not product_id:basic|pro|rich.")
+    WHOP_PLAN_PRODUCTS[_product] = _plan
+# Questions each active member adds to the community's monthly pool.
+WHOP_QUESTIONS_PER_MEMBER = env_int("WHOP_QUESTIONS_PER_MEMBER", 100, minimum=0)
+# Days an uninstalled community's data is kept (a reinstall finds it) before the sweep deletes it.
+WHOP_DATA_GRACE_DAYS = env_int("WHOP_DATA_GRACE_DAYS", 30, minimum=0)

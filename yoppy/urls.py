@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("dashboard/earnings/", include("affiliates.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("whop/", include("communities.urls")),
     path("", include("chat.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/rq/", include("django_rq.urls")),

@@ -1,1 +1,0 @@
-"""Writes of Communities: functions named <entity>_<action>, keyword-only (STYLE.md §1)."""
