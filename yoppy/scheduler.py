@@ -43,6 +43,8 @@ SCHEDULE: list[Recurring] = [
     Recurring("answers-sweep", "* * * * *", "chat.tasks.answers_sweep"),
     Recurring("conversations-expire", "7 * * * *", "chat.tasks.conversations_expire"),
     Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
+    # Widget usage counted in Redis on the hot path, added to PostgreSQL.
+    Recurring("widget-stats-flush", "* * * * *", "widgets.tasks.widget_stats_flush"),
 ]
 
 

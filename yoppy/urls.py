@@ -17,6 +17,7 @@ urlpatterns = [
     path("dashboard/earnings/", include("affiliates.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("chat.urls")),
+    path("", include("widgets.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
