@@ -38,10 +38,11 @@ def frame_token(client, widget: Widget, *, origin: str = SITE) -> str:
     return re.search(r'data-session="([^"]+)"', response.content.decode()).group(1)
 
 
-def api(client, name: str, widget: Widget, token: str, payload: dict | None = None, *, origin: str = OWN, key=None):
+def api(client, name: str, widget: Widget, token: str, payload: dict | None = None, *, origin: str = OWN, **extra):
+    """POST to the frame's API as widget.js does (JSON body, the session token in a header)."""
     return client.post(
-        reverse(f"widgets:{name}", args=[key or widget.public_key]), json.dumps(payload or {}),
-        content_type="application/json", HTTP_ORIGIN=origin, HTTP_X_YOPPY_SESSION=token,
+        reverse(f"widgets:{name}", args=[widget.public_key]), json.dumps(payload or {}),
+        content_type="application/json", HTTP_ORIGIN=origin, HTTP_X_YOPPY_SESSION=token, **extra,
     )  # fmt: skip
 
 
