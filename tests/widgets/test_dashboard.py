@@ -38,6 +38,7 @@ def test_a_creator_creates_a_widget_for_their_channel_and_it_starts_with_no_site
 
 
 def test_a_creator_cannot_make_a_widget_for_someone_elses_channel(client, bob, bakery):
+    ChannelFactory(owner=bob)
     client.force_login(bob)
 
     response = client.post(reverse("widgets:list"), {"channel": bakery.pk, "name": "Mine now"})
