@@ -29,9 +29,10 @@ from channels_app.models import Channel, Video
 from channels_app.services import ingest
 from channels_app.services.captions import Segment
 from channels_app.services.ingest import video_store_chunks
-from tests.browser.axe import axe_source, axe_violations, format_violations
+from tests.browser.axe import axe_check, axe_source, axe_violations, format_violations
 from tests.browser.test_journey_answers import SRT
 from tests.channels_app.factories import ChannelFactory, VideoFactory
+from tests.users.factories import PASSWORD
 from widgets import services
 from widgets.models import Widget
 
@@ -342,3 +343,64 @@ def test_a_hostile_greeting_channel_name_and_answer_run_nothing(page, live_serve
     assert frame.evaluate("() => [...document.querySelectorAll('a')].filter(a => !a.href.startsWith('https://')).length") == 0
     assert page.evaluate("() => window.__pwned") is None
     assert frame.evaluate("() => window.__pwned") is None
+
+
+def _log_in(page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
+    page.wait_for_url(re.compile(r"/dashboard/"))
+
+
+def test_the_creator_makes_a_widget_previews_it_live_copies_the_snippet_and_sees_analytics(page, live_server, site, channel):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _log_in(page, "alice@example.com")
+    page.goto("/dashboard/widgets/")
+    axe_check(page)
+    page.select_option("#id_channel", str(channel.pk))
+    page.fill("#id_name", "Blog sidebar")
+    page.get_by_role("button", name="Create widget").click()
+    page.wait_for_selector("#no-origins")  # no sites yet: the creator is told it loads nowhere
+    axe_check(page)
+
+    preview = page.frame_locator("#preview-frame")
+    preview.locator("body[data-ready='1']").wait_for()
+    page.fill("#id_greeting", "<b>Fresh</b> from the oven!")
+    page.fill("#id_starters_text", "Which flour?\nHow long to proof?")
+    page.fill("#id_colour", "#0e7490")
+    preview.get_by_text("<b>Fresh</b> from the oven!").wait_for()
+    assert preview.locator(".yw-starter").all_inner_texts() == ["Which flour?", "How long to proof?"]
+    assert preview.locator(".yw-header").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(14, 116, 144)"
+
+    page.fill("#id_origins_text", site.origin)
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Widget saved.")
+    assert page.locator("#no-origins").count() == 0
+    page.get_by_role("button", name="Copy snippet").click()
+    page.wait_for_selector("#copy-status:has-text('Copied.')")
+    snippet = page.evaluate("() => navigator.clipboard.readText()")
+    widget = Widget.objects.get()
+    assert snippet == f'<script src="{live_server.url}/embed.js" data-widget="{widget.public_key}" async></script>'
+
+    # The snippet, pasted inline into the creator's page, shows the saved looks.
+    inline = snippet.replace(" async", ' data-mode="inline" data-target="#chat" async')
+    site.pages["/"] = f'<!DOCTYPE html><html lang="en"><head><title>Blog</title></head><body><main id="chat"></main>{inline}</body></html>'
+    visitor = page.context.browser.new_page()
+    try:
+        visitor.goto(site.url("/"))
+        frame = widget_frame(visitor)
+        assert frame.inner_text("#yw-greeting") == "<b>Fresh</b> from the oven!"
+        assert visitor.evaluate("() => document.querySelector('#chat > yoppy-widget') !== null")
+        assert frame.locator("#yw-panel").is_visible() and frame.locator("#yw-bubble").count() == 0
+        ask(frame, "At what temperature should the butter block be for lamination?")
+    finally:
+        visitor.close()
+    services.widget_stats_flush()
+
+    page.get_by_role("link", name="Analytics").first.click()
+    page.wait_for_selector("#chart canvas")  # uPlot, served from the project
+    assert page.inner_text("#total-loads") == "1" and page.inner_text("#total-questions") == "1"
+    assert "at what temperature should the butter block be for lamination?" in page.inner_text("#top-questions")
+    assert site.origin in page.inner_text("#widget-origins")
+    axe_check(page)

@@ -3,6 +3,8 @@ preview, copy the snippet, rotate the key, see analytics."""
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +31,7 @@ def widget_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@csp_update({"frame-src": [SELF]})  # the live preview is our own page in an iframe
 @require_http_methods(["GET", "POST"])
 def widget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     widget = selectors.widget_get_for_owner(user=request.user, pk=pk)
