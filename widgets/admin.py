@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from widgets import selectors, services
 from widgets.models import Widget, WidgetDailyStat, WidgetOrigin
+from widgets.origins import OriginError, origin_normalise
+
+
+class WidgetOriginForm(forms.ModelForm):
+    class Meta:
+        model = WidgetOrigin
+        fields = ["origin"]
+
+    def clean_origin(self) -> str:
+        # Stored as browsers send Origin, or it would never match a request.
+        try:
+            return origin_normalise(self.cleaned_data["origin"])
+        except OriginError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class WidgetOriginInline(admin.TabularInline):
     model = WidgetOrigin
+    form = WidgetOriginForm
     extra = 0
     readonly_fields = ["created_at"]
 
@@ -26,6 +42,9 @@ class WidgetAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("origins")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # creators make widgets on the dashboard (widget_create gives the key and secret)
 
     @admin.display(description="owner")
     def owner(self, widget: Widget) -> str:

@@ -190,7 +190,10 @@ def test_a_visitor_on_an_allowed_site_asks_gets_a_streamed_cited_answer_and_play
     assert violations == [], format_violations(violations)
 
 
-def test_the_widget_works_by_keyboard_and_fills_a_phone_screen(browser, live_server, site, channel):
+def test_the_widget_works_by_keyboard_fills_a_phone_screen_and_says_when_the_limit_is_reached(
+    browser, live_server, site, channel, settings
+):
+    settings.WIDGET_QUESTIONS_PER_SESSION = 0
     widget = make_widget(channel, site.origin)
     site.pages["/"] = host_page(live_server, widget, body='<a href="#top" id="first-link">Top</a>')
     context = browser.new_context(viewport={"width": 390, "height": 800})
@@ -206,6 +209,11 @@ def test_the_widget_works_by_keyboard_and_fills_a_phone_screen(browser, live_ser
         page.wait_for_function("() => document.querySelector('yoppy-widget').getBoundingClientRect().width === 390")
         box = frame.frame_element().bounding_box()
         assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 800)  # full screen
+
+        page.keyboard.type("Is the plan used up?")
+        page.keyboard.press("Enter")  # over the visit's limit (0 today): a friendly 429 in the widget
+        frame.wait_for_selector(".msg-refusal")
+        assert "come back tomorrow" in frame.inner_text(".msg-refusal")
 
         page.keyboard.press("Escape")
         frame.wait_for_selector("#yw-panel[hidden]", state="attached")

@@ -137,3 +137,11 @@ def test_the_admin_lists_widgets_origins_and_usage(client, staff, widget):
     assert SITE in listing and widget.public_key in listing
     assert "loads 3" in change and selectors.widget_secret(widget=widget) not in change
     assert SITE in usage
+
+
+def test_an_origin_staff_type_in_the_admin_is_stored_as_browsers_send_it():
+    from widgets.admin import WidgetOriginForm
+
+    typed = WidgetOriginForm({"origin": "https://Shop.Example.com/"})
+    assert typed.is_valid() and typed.cleaned_data["origin"] == "https://shop.example.com"
+    assert not WidgetOriginForm({"origin": "https://shop.example.com/blog"}).is_valid()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from widgets import selectors, services
 from widgets.forms import WidgetCreateForm, WidgetForm
 from widgets.looks import looks_resolve
-from widgets.views.embed import _frame_context, _framed_by, own_origin
+from widgets.views.embed import frame_context, framed_by, own_origin
 
 
 @login_required
@@ -104,5 +104,5 @@ def widget_preview(request: HttpRequest, pk: int) -> HttpResponse:
     the form's edits are shown live through postMessage (widgets/widget.js, preview mode)."""
     widget = selectors.widget_get_for_owner(user=request.user, pk=pk)
     looks = looks_resolve(widget=widget, overrides={"mode": "inline"})
-    context = _frame_context(request, widget=widget, looks=looks, token="", host_origin=own_origin(request), preview=True)
-    return _framed_by(request, render(request, "widgets/frame.html", context), ["'self'"])
+    context = frame_context(request, widget=widget, looks=looks, token="", host_origin=own_origin(request), preview=True)
+    return framed_by(request, render(request, "widgets/frame.html", context), [SELF])

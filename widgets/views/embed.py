@@ -61,7 +61,7 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _framed_by(request: HttpRequest, response: HttpResponse, ancestors: list[str]) -> HttpResponse:
+def framed_by(request: HttpRequest, response: HttpResponse, ancestors: list[str]) -> HttpResponse:
     """``response`` may be framed by exactly ``ancestors``: django-csp's per-view csp_replace,
     applied here because the list is the widget's, known only inside the view."""
     return csp_replace({"frame-ancestors": ancestors})(lambda _request: response)(request)
@@ -118,7 +118,7 @@ def _frame_refused(request: HttpRequest, message: str, *, status: int) -> HttpRe
     return render(request, "widgets/frame_refused.html", {"message": message}, status=status)
 
 
-def _frame_context(request: HttpRequest, *, widget, looks, token: str, host_origin: str, preview: bool) -> dict:
+def frame_context(request: HttpRequest, *, widget, looks, token: str, host_origin: str, preview: bool) -> dict:
     key = widget.public_key
     return {
         "widget": widget,
@@ -156,12 +156,12 @@ def frame(request: HttpRequest, key: str) -> HttpResponse:
     session = session_new(widget_id=widget.pk, public_key=widget.public_key, origin=origin)
     services.widget_event_count(widget_id=widget.pk, origin=origin, metric="loads")
     looks = looks_resolve(widget=widget, overrides=request.GET)
-    context = _frame_context(
+    context = frame_context(
         request, widget=widget, looks=looks, token=session_token(session), host_origin=origin, preview=False
     )
     response = render(request, "widgets/frame.html", context)
     response["Cache-Control"] = "no-store"
-    return _framed_by(request, response, origins)
+    return framed_by(request, response, origins)
 
 
 # -- The frame's API ---------------------------------------------------------------------------
