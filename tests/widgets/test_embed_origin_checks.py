@@ -63,6 +63,11 @@ def test_the_frame_is_refused_for_another_site_and_cannot_be_framed_anywhere(cli
     assert b"data-session" not in response.content
 
 
+def test_the_frame_opened_as_a_page_of_its_own_is_refused(client, widget):
+    assert frame(client, widget, HTTP_SEC_FETCH_DEST="document").status_code == 403
+    assert frame(client, widget, HTTP_SEC_FETCH_DEST="iframe").status_code == 200
+
+
 def test_a_widget_without_origins_loads_nowhere_and_the_creator_is_told(client, alice, bakery):
     widget = services.widget_create(channel=bakery, name="New")
 

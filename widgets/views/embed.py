@@ -5,7 +5,8 @@ Who may embed and ask is checked on every request:
 - ``config`` is fetched by the loader from the host page: its ``Origin`` header must be one of
   the widget's origins, and only that origin gets the CORS header to read the answer.
 - ``frame`` is a navigation (browsers send no Origin): the origin it is asked for must be one of
-  the widget's, the Referer (when the browser sends one) must be that same origin, and the page
+  the widget's, the Referer (when the browser sends one) must be that same origin, the browser
+  must be loading it into a frame (``Sec-Fetch-Dest``, when sent), and the page
   carries ``frame-ancestors`` with exactly the widget's origins, so the browser refuses to show it
   inside any other site. It hands the frame a signed session token bound to that origin.
 - ``session``, ``ask`` and ``event`` come from the frame, which is Yoppy's own page: their
@@ -153,6 +154,10 @@ def frame(request: HttpRequest, key: str) -> HttpResponse:
     referer = _referer_origin(request)
     if origin not in origins or (referer is not None and referer != origin):
         return _frame_refused(request, NOT_ALLOWED_HERE, status=403)
+    # Browsers say what the page is loaded as: opened as a tab of its own (where frame-ancestors
+    # does not apply) it would let anyone chat on the creator's plan outside their site.
+    if request.headers.get("Sec-Fetch-Dest", "iframe") != "iframe":
+        return _frame_refused(request, "This chat opens inside the site it belongs to.", status=403)
     session = session_new(widget_id=widget.pk, public_key=widget.public_key, origin=origin)
     services.widget_event_count(widget_id=widget.pk, origin=origin, metric="loads")
     looks = looks_resolve(widget=widget, overrides=request.GET)
