@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rq.utils import import_attribute
 
 from tests.widgets.conftest import SITE, api, events, frame_token
 from widgets import selectors, services
@@ -106,6 +107,12 @@ def test_loads_opens_conversations_questions_and_unanswered_are_counted_per_orig
     assert api(client, "event", widget, token, {"type": "questions"}).status_code == 400  # only opens come from the page
 
 
-def test_the_flush_is_scheduled_every_minute():
+@pytest.mark.django_db
+def test_the_flush_is_scheduled_every_minute_and_its_job_adds_the_counts(widget):
     entry = next(e for e in SCHEDULE if e.func == "widgets.tasks.widget_stats_flush")
     assert entry.cron == "* * * * *"
+    services.widget_event_count(widget_id=widget.pk, origin=SITE, metric="loads", n=2)
+
+    import_attribute(entry.func)()
+
+    assert WidgetDailyStat.objects.get(widget=widget).loads == 2
