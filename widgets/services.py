@@ -219,7 +219,9 @@ def _apply(*, batch: str, fields: dict[bytes, bytes]) -> int:
     """Add one batch to WidgetDailyStat, once: the batch id is recorded in the same transaction."""
     rows = _parse(fields)
     live_widgets = set(Widget.objects.filter(pk__in={w for w, _, _ in rows}).values_list("pk", flat=True))
-    rows = {key: counts for key, counts in rows.items() if key[0] in live_widgets}  # deleted widgets
+    # Rows in one fixed order: two flushes that touch the same rows then lock them in the same
+    # order and one waits for the other instead of deadlocking (seen with concurrent flushes).
+    rows = {key: rows[key] for key in sorted(rows) if key[0] in live_widgets}  # deleted widgets dropped
     try:
         with transaction.atomic():
             WidgetStatsFlush.objects.create(batch=batch, fields=len(fields))

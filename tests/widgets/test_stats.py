@@ -60,17 +60,21 @@ def test_a_batch_left_in_redis_after_its_commit_is_not_added_twice(widget):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_events_and_flushes_count_every_event_exactly_once(widget):
     origins = [SITE, "https://b.example"]
-    per_thread, threads_n = 200, 6
+    per_thread, threads_n = 300, 6
     stop = threading.Event()
 
     def count(i: int) -> None:
         for j in range(per_thread):
             services.widget_event_count(widget_id=widget.pk, origin=origins[(i + j) % 2], metric="questions")
 
+    errors: list[BaseException] = []
+
     def flush() -> None:
         try:
             while not stop.is_set():
                 services.widget_stats_flush()
+        except BaseException as error:  # a deadlock between two flushes, say: the test must see it
+            errors.append(error)
         finally:
             connection.close()
 
@@ -85,6 +89,7 @@ def test_concurrent_events_and_flushes_count_every_event_exactly_once(widget):
         thread.join()
     services.widget_stats_flush()
 
+    assert errors == []
     rows = dict(WidgetDailyStat.objects.values_list("origin", "questions"))
     assert rows == {SITE: per_thread * threads_n // 2, "https://b.example": per_thread * threads_n // 2}
 
