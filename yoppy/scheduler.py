@@ -45,6 +45,8 @@ SCHEDULE: list[Recurring] = [
     Recurring("plans-lapse", "23 * * * *", "billing.tasks.plans_lapse", queue="billing"),
     # Whop communities uninstalled longer than WHOP_DATA_GRACE_DAYS: their data is deleted.
     Recurring("communities-sweep", "41 3 * * *", "communities.tasks.communities_sweep"),
+    # Widget usage counted in Redis on the hot path, added to PostgreSQL.
+    Recurring("widget-stats-flush", "* * * * *", "widgets.tasks.widget_stats_flush"),
 ]
 
 

@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "affiliates",
     "communities",
     "bots",
+    "widgets",
 ]
 
 MIDDLEWARE = [
@@ -466,6 +467,16 @@ ANON_CONVERSATION_TTL_S = 24 * 3600
 # An answer still "streaming" this long after it was asked lost its stream (the database went
 # away, the web process died): the sweep marks it failed and gives the question back.
 CHAT_STREAM_STALE_AFTER_S = env_int("CHAT_STREAM_STALE_AFTER_S", 600, minimum=1)
+
+# --------------------------------------------------------------------------------------------
+# Website widgets (widgets/). Visitors ask on the channel owner's plan; these daily limits keep
+# one visitor, one network or one site from draining it. Over a limit: 429 and a message.
+
+WIDGET_QUESTIONS_PER_SESSION = env_int("WIDGET_QUESTIONS_PER_SESSION", 20, minimum=0)
+WIDGET_QUESTIONS_PER_IP = env_int("WIDGET_QUESTIONS_PER_IP", 60, minimum=0)
+WIDGET_QUESTIONS_PER_WIDGET_PER_DAY = env_int("WIDGET_QUESTIONS_PER_WIDGET_PER_DAY", 2000, minimum=0)
+# How long a widget visit's session token is valid (the frame gets a new one on every load).
+WIDGET_SESSION_TTL_S = env_int("WIDGET_SESSION_TTL_S", 24 * 3600, minimum=60)
 
 # --------------------------------------------------------------------------------------------
 # Billing (billing/). A gateway is offered on the billing page once its keys are set.

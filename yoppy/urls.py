@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("whop/", include("communities.urls")),
     path("", include("chat.urls")),
+    path("", include("widgets.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
