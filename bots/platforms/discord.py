@@ -55,6 +55,15 @@ def ephemeral(text: str) -> dict[str, Any]:
     return {"type": CHANNEL_MESSAGE, "data": {"content": text[:2000], "flags": EPHEMERAL, "allowed_mentions": NO_MENTIONS}}
 
 
+def signature_valid(*, public_key: str, signature: str, message: bytes) -> bool:
+    """Ed25519: ``signature`` (hex) is ``public_key``'s (hex) signature of ``message``."""
+    try:
+        VerifyKey(bytes.fromhex(public_key)).verify(message, bytes.fromhex(signature))
+    except (BadSignatureError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _escape(text: str) -> str:
     """Markdown-neutral text for a link label (a title with "]" or "*" must not break out)."""
     for char in "\\[]()*_`~|>#":
@@ -105,11 +114,8 @@ class DiscordPlatform(Platform):
         timestamp no older than DISCORD_INTERACTION_MAX_AGE_S (a replayed request is refused)."""
         signature = headers.get("X-Signature-Ed25519") or ""
         timestamp = headers.get("X-Signature-Timestamp") or ""
-        if not signature or not timestamp or not bot.public_key:
-            return False
-        try:
-            VerifyKey(bytes.fromhex(bot.public_key)).verify(timestamp.encode() + body, bytes.fromhex(signature))
-        except (BadSignatureError, ValueError, TypeError):
+        if not signature or not timestamp or not signature_valid(public_key=bot.public_key, signature=signature,
+                                                                 message=timestamp.encode() + body):  # fmt: skip
             return False
         try:
             age = time.time() - float(timestamp)

@@ -99,3 +99,11 @@ def ask(question: str, **kwargs) -> dict:
 
 def run_bots_queue() -> None:
     django_rq.get_worker("bots", worker_class=SimpleWorker, serializer=JSONSerializer).work(burst=True)
+
+
+def drain_bots_queue(captured) -> None:
+    """Run the bots queue until it is empty, running each job's on-commit callbacks (the jobs it
+    enqueues) as a commit would; ``captured`` is pytest-django's django_capture_on_commit_callbacks."""
+    while django_rq.get_queue("bots").count:
+        with captured(execute=True):
+            run_bots_queue()
