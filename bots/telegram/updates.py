@@ -182,9 +182,9 @@ def _mentions(text: str, entities: list[dict], *, bot_id: int, bot_username: str
     for entity in entities:
         start, end = _utf16_slice(text, _int(entity.get("offset")), _int(entity.get("length")))
         kind = entity.get("type")
-        if kind == "mention" and bot_username and text[start:end].lower() == f"@{bot_username.lower()}":
-            spans.append((start, end))
-        elif kind == "text_mention" and bot_id and _int(_dict(entity.get("user")).get("id")) == bot_id:
+        by_name = kind == "mention" and bool(bot_username) and text[start:end].lower() == f"@{bot_username.lower()}"
+        by_id = kind == "text_mention" and bool(bot_id) and _int(_dict(entity.get("user")).get("id")) == bot_id
+        if by_name or by_id:
             spans.append((start, end))
     if not spans and not entities and bot_username:
         # No entities at all (hand-written payloads): a plain "@username" still counts.
