@@ -356,6 +356,33 @@ CPU_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") els
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", min(CPU_CORES, 4), minimum=1)
 
 # --------------------------------------------------------------------------------------------
+# Bots (bots/): the shared Yoppy bot on Discord, from the environment. Branded bots are set up by
+# creators on the dashboard and kept in the database (token encrypted).
+
+DISCORD_APPLICATION_ID = env_str("DISCORD_APPLICATION_ID", "")
+DISCORD_PUBLIC_KEY = env_str("DISCORD_PUBLIC_KEY", "")
+DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN", "")
+# The shared application's OAuth2 client secret: the install link's code is exchanged with it, so
+# the server a creator links is the one Discord says they added the bot to. When the shared bot is
+# also the log-in application, DISCORD_CLIENT_SECRET serves.
+DISCORD_BOT_CLIENT_SECRET = env_str(
+    "DISCORD_BOT_CLIENT_SECRET",
+    DISCORD_CLIENT_SECRET if DISCORD_CLIENT_ID and DISCORD_CLIENT_ID == DISCORD_APPLICATION_ID else "",
+)
+DISCORD_BOT_ENABLED = bool(DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN)
+# Discord's REST API root (tests point it at a local server).
+DISCORD_API_BASE = env_str("DISCORD_API_BASE", "https://discord.com/api/v10").rstrip("/")
+# Discord's OAuth2 authorize page (the install link).
+DISCORD_AUTHORIZE_URL = env_str("DISCORD_AUTHORIZE_URL", "https://discord.com/oauth2/authorize")
+# An interaction whose signed timestamp is older than this is refused as a replay (Discord
+# signs each delivery at send time).
+DISCORD_INTERACTION_MAX_AGE_S = env_int("DISCORD_INTERACTION_MAX_AGE_S", 300, minimum=1)
+# Seconds between two edits of a streaming reply (platforms rate-limit message edits).
+BOTS_EDIT_INTERVAL_S = env_float("BOTS_EDIT_INTERVAL_S", 1.0)
+# Timeout of one call to a platform's API.
+BOTS_HTTP_TIMEOUT_S = env_float("BOTS_HTTP_TIMEOUT_S", 10.0)
+
+# --------------------------------------------------------------------------------------------
 # AI providers (yoppy/ai/). Each integration is enabled by its key.
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")

@@ -30,7 +30,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from billing.selectors import plan_get_for_user
-from channels_app import jobs
+from channels_app import jobs, signals
 from channels_app.models import Channel, Chunk, Video
 from channels_app.services.captions import CaptionParseError, Segment, parse_captions
 from channels_app.services.chunking import chunk_segments
@@ -80,11 +80,15 @@ def channel_process(*, channel: Channel, client: YouTubeClient | None = None) ->
 
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        profile_before = (channel.title, channel.avatar_url)
         if channel.kind == Channel.Kind.CHANNEL or not channel.title:
             channel.title = info.title[:300]
         channel.youtube_channel_id = info.youtube_channel_id
         channel.handle = info.handle[:100]
         channel.avatar_url = info.avatar_url[:1000]
+        if profile_before != (channel.title, channel.avatar_url):
+            changed = channel
+            transaction.on_commit(lambda: signals.channel_profile_changed.send(sender=Channel, channel=changed))
         channel.description = info.description
         channel.save()
         from channels_app.services.channels import channel_slug_assign
@@ -297,10 +301,14 @@ def video_ingest(*, video: Video, client: YouTubeClient | None = None) -> Ingest
             jobs.enqueue_video_ingest(video.pk, delay=dt.timedelta(seconds=60 * 2**video.attempts))
             return IngestResult(Video.Status.QUEUED, reason=str(exc))
         result = IngestResult(Video.Status.FAILED, reason=str(exc))
-    Video.objects.filter(pk=video.pk, status=Video.Status.PROCESSING).update(
+    # A channel that finished a first run before this video started gets it from a sync.
+    by_sync = Channel.objects.filter(pk=video.channel_id, processed_at__isnull=False).exists()
+    recorded = Video.objects.filter(pk=video.pk, status=Video.Status.PROCESSING).update(
         status=result.status, reason=result.reason[:500], chunk_count=result.chunks, heartbeat_at=None
     )
     channel_refresh_progress(channel_id=video.channel_id)
+    if recorded and result.status == Video.Status.READY:
+        signals.video_ready.send(sender=Video, video=video, by_sync=by_sync)
     return result
 
 
