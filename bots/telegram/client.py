@@ -22,17 +22,21 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from bots.http import PlatformError
+from bots.http import RateLimited as PlatformRateLimited
+
 logger = logging.getLogger(__name__)
 
 # Telegram's own limit for a message text (and a draft), after entity parsing.
 MESSAGE_LIMIT = 4096
 
 
-class TelegramError(Exception):
-    """Telegram answered ``ok: false``; ``description`` is Telegram's text (never holds the token)."""
+class TelegramError(PlatformError):
+    """Telegram answered ``ok: false``; ``description`` is Telegram's text (never holds the token).
+    A bots.http.PlatformError, so the bots relay handles it like any platform's."""
 
     def __init__(self, method: str, *, error_code: int, description: str, retry_after: int | None = None):
-        super().__init__(f"{method}: {error_code} {description}")
+        PlatformError.__init__(self, f"{method}: {error_code} {description}", status=error_code)
         self.method = method
         self.error_code = error_code
         self.description = description
@@ -48,8 +52,9 @@ class TelegramError(Exception):
         return self.error_code in {401, 404} and self.method == "getMe"
 
 
-class RateLimited(TelegramError):
-    """429: wait ``retry_after`` seconds before calling again."""
+class RateLimited(TelegramError, PlatformRateLimited):
+    """429: wait ``retry_after`` seconds before calling again (the relay's RateLimited too, so a
+    streaming edit is skipped and a final message retried after the wait)."""
 
 
 class TelegramUnavailable(TelegramError):
