@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -204,3 +205,19 @@ class BotApi:
 
 # Everything else Telegram could send is never delivered to the webhook.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "inline_query", "my_chat_member")
+
+
+class _RedactBotTokens(logging.Filter):
+    """httpx logs every request's URL at INFO, and a Bot API URL carries the bot's token: the
+    token is cut out of those records before any handler sees them."""
+
+    _TOKEN = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/bot" in message:
+            record.msg, record.args = self._TOKEN.sub("/bot<token>", message), ()
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactBotTokens())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -67,3 +68,10 @@ def test_messages_go_in_html_parse_mode_without_link_previews(bot_api):
     params = bot_api.calls_to("sendMessage")[0].params
     assert params["parse_mode"] == "HTML" and params["link_preview_options"] == {"is_disabled": True}
     assert params["reply_parameters"]["message_id"] == 9
+
+
+def test_httpxs_request_log_never_shows_the_token(bot_api, caplog):
+    with caplog.at_level(logging.DEBUG):
+        BotApi(SHARED_TOKEN).get_me()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "getMe" in logged and SHARED_TOKEN.split(":")[1] not in logged
