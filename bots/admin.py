@@ -1,1 +1,56 @@
-"""Django admin of Bots; actions call services."""
+"""Django admin of Bots: bots and places listed and searchable; revoking calls the service."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from bots.models import Bot, Place, PlatformUserLink, VideoPost
+from bots.services.bots import bot_revoke
+
+
+@admin.register(Bot)
+class BotAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "platform", "external_id", "owner", "channel", "status", "last_activity_at")
+    list_filter = ("platform", "status", "is_shared")
+    search_fields = ("name", "username", "external_id", "owner__email", "channel__title")
+    list_select_related = ("owner", "channel")
+    raw_id_fields = ("owner", "channel")
+    # The token never appears, not even encrypted; the public key is not secret.
+    exclude = ("token_encrypted", "webhook_secret_encrypted")
+    readonly_fields = ("platform", "external_id", "is_shared", "public_key", "synced_name", "synced_avatar_url",
+                       "status", "revoked_at", "last_activity_at", "created_at")  # fmt: skip
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected bots (tokens erased)")
+    def revoke(self, request, queryset):
+        count = 0
+        for bot in queryset.exclude(status=Bot.Status.REVOKED):
+            bot_revoke(bot=bot)
+            count += 1
+        self.message_user(request, f"{count} bot(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "external_id", "bot", "account", "member_daily_cap", "new_video_posts", "last_activity_at")
+    list_filter = ("bot__platform", "new_video_posts")
+    search_fields = ("title", "external_id", "account__email", "bot__name", "bot__external_id")
+    list_select_related = ("bot", "account")
+    raw_id_fields = ("bot", "account", "default_channel")
+    filter_horizontal = ("channels",)
+
+
+@admin.register(PlatformUserLink)
+class PlatformUserLinkAdmin(admin.ModelAdmin):
+    list_display = ("platform", "external_user_id", "user", "created_at")
+    search_fields = ("external_user_id", "user__email")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(VideoPost)
+class VideoPostAdmin(admin.ModelAdmin):
+    list_display = ("video", "place", "status", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("video", "place")
+    raw_id_fields = ("video", "place")

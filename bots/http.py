@@ -56,11 +56,13 @@ def _retry_after(response: httpx.Response, body: Any) -> float:
         return 1.0
 
 
-def request_json(method: str, url: str, *, headers: dict[str, str] | None = None, json: Any = None) -> Any:
-    """``method url`` with a JSON body; the decoded JSON answer (None for 204). Raises
-    RateLimited on 429 and PlatformError on any other failure (network, 4xx, 5xx)."""
+def request_json(
+    method: str, url: str, *, headers: dict[str, str] | None = None, json: Any = None, form: dict[str, str] | None = None
+) -> Any:
+    """``method url`` with a JSON body (or a form, for OAuth2); the decoded JSON answer (None for
+    204). Raises RateLimited on 429 and PlatformError on any other failure (network, 4xx, 5xx)."""
     try:
-        response = _shared_client().request(method, url, headers=headers, json=json)
+        response = _shared_client().request(method, url, headers=headers, json=json, data=form)
     except httpx.HTTPError as exc:
         raise PlatformError(f"{method} {url.split('?')[0]} failed: {exc.__class__.__name__}") from None
     try:

@@ -14,7 +14,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/channels/", include("channels_app.urls")),
     path("billing/", include("billing.urls")),
-    path("bots/", include("bots.urls")),
+    path("", include("bots.urls")),
     path("dashboard/earnings/", include("affiliates.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("chat.urls")),

@@ -127,12 +127,13 @@ class DiscordPlatform(Platform):
         if kind not in {APPLICATION_COMMAND, AUTOCOMPLETE}:
             return Received(ephemeral("I only answer my commands: try /help."))
         guild_id = str(payload.get("guild_id") or "")
-        if not guild_id:
-            return Received(ephemeral("Ask me in a server I'm installed in."))
-        place = discord_place_for_guild(bot=bot, guild_id=guild_id)
+        place = discord_place_for_guild(bot=bot, guild_id=guild_id) if guild_id else None
         data = payload.get("data") or {}
         if kind == AUTOCOMPLETE:
+            # Autocomplete must answer with choices (type 8), even when there are none to offer.
             return Received({"type": AUTOCOMPLETE_RESULT, "data": {"choices": self.choices(place=place, data=data)}})
+        if not guild_id:
+            return Received(ephemeral("Ask me in a server I'm installed in."))
         if place is None:
             return Received(ephemeral(
                 "This server isn't linked to a Yoppy creator yet. A server manager can link it from "
