@@ -27,7 +27,7 @@ from django.utils import timezone
 from bots.models import ConversationRestart, PlatformName
 from bots.platforms.base import Ask, Platform
 from bots.telegram import formatting
-from bots.telegram.client import BotApi, TelegramError
+from bots.telegram.client import BotApi, RateLimited, TelegramError
 from chat.models import AskerKind
 from chat.services.askers import QuestionRefused, _redis
 from yoppy.crypto import DecryptionError
@@ -129,11 +129,18 @@ class TelegramPlatform(Platform):
         if now - reply.get("last_edit", float("-inf")) < settings.TELEGRAM_GROUP_EDIT_INTERVAL_S:
             return
         reply["last_edit"] = now
-        if not reply.get("sent_id"):
-            sent = api.send_message(chat_id=reply["chat_id"], text=draft, reply_to=reply.get("message_id"), wait_on_429=False)
-            reply["sent_id"] = sent["message_id"]
-        else:
-            api.edit_message_text(chat_id=reply["chat_id"], message_id=reply["sent_id"], text=draft)
+        try:
+            if not reply.get("sent_id"):
+                sent = api.send_message(
+                    chat_id=reply["chat_id"], text=draft, reply_to=reply.get("message_id"), wait_on_429=False
+                )
+                reply["sent_id"] = sent["message_id"]
+            else:
+                api.edit_message_text(chat_id=reply["chat_id"], message_id=reply["sent_id"], text=draft)
+        except RateLimited as limited:
+            # The relay skips edits until then; the final message waits for it too (_send_all).
+            reply["quiet_until"] = time.monotonic() + limited.retry_after
+            raise
 
     def reply_final(self, *, bot: Bot, ask: Ask, done: AnswerDone, channel: Channel) -> None:
         messages = formatting.answer_messages(
@@ -150,6 +157,9 @@ class TelegramPlatform(Platform):
         call again after a 429: the messages already sent are skipped."""
         reply = ask.reply
         api = api_for(bot)
+        wait = reply.get("quiet_until", 0) - time.monotonic()
+        if wait > 0:
+            time.sleep(min(wait, settings.TELEGRAM_MAX_RETRY_AFTER_S))  # Telegram asked for this pause
         for index, message in enumerate(messages):
             if index < reply.get("parts_sent", 0):
                 continue
