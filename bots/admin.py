@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from bots.models import Bot, Place, PlatformUserLink, VideoPost
+from bots.models import Bot, LinkCode, Place, PlatformName, PlatformUserLink, VideoPost
 from bots.services.bots import bot_revoke
+from bots.services.telegram import telegram_bot_revoke
 
 
 @admin.register(Bot)
@@ -25,7 +26,8 @@ class BotAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = 0
         for bot in queryset.exclude(status=Bot.Status.REVOKED):
-            bot_revoke(bot=bot)
+            # A Telegram bot is also told to stop sending updates (deleteWebhook) first.
+            (telegram_bot_revoke if bot.platform == PlatformName.TELEGRAM else bot_revoke)(bot=bot)
             count += 1
         self.message_user(request, f"{count} bot(s) revoked.", messages.SUCCESS)
 
@@ -54,3 +56,25 @@ class VideoPostAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("video", "place")
     raw_id_fields = ("video", "place")
+
+
+@admin.register(LinkCode)
+class LinkCodeAdmin(admin.ModelAdmin):
+    """Connect codes: only their hashes are stored, so nothing here can be used to link."""
+
+    list_display = ("platform", "user", "created_at", "expires_at", "used_at", "used_by")
+    list_filter = ("platform",)
+    search_fields = ("user__email", "used_by")
+    list_select_related = ("user",)
+    readonly_fields = ("platform", "user", "code_sha256", "expires_at", "used_at", "used_by", "created_at")
+    actions = ["expire"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # codes are made by their owner on the dashboard
+
+    @admin.action(description="Expire the selected codes now")
+    def expire(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(used_at__isnull=True).update(expires_at=timezone.now())
+        self.message_user(request, f"{count} code(s) expired.", messages.SUCCESS)

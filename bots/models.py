@@ -208,3 +208,42 @@ class VideoPost(models.Model):
 
     def __str__(self) -> str:
         return f"post of video {self.video_id} in {self.place_id} ({self.status})"
+
+
+class LinkCode(models.Model):
+    """A single-use code from the Yoppy dashboard that links a platform user to the account that
+    made it (Telegram's ``/connect <code>``). Only the SHA-256 of the code is stored, so the
+    table never holds a code that still works; valid TELEGRAM_CONNECT_CODE_MINUTES."""
+
+    platform = models.CharField(max_length=16, choices=PlatformName.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bot_link_codes")
+    code_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.CharField(max_length=64, blank=True, help_text="The platform user id that redeemed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.platform} link code of {self.user_id}"
+
+
+class ConversationRestart(models.Model):
+    """``/new`` in a Telegram chat: the member's next question starts a new conversation. The
+    number is part of the asker's ref (TelegramPlatform.asker_ref), so the previous conversation
+    stays stored and is simply not continued."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="conversation_restarts")
+    external_user_id = models.CharField(max_length=64)
+    number = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["place", "external_user_id"], name="bots_one_restart_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id}:{self.external_user_id} conversation {self.number}"

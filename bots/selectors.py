@@ -37,8 +37,10 @@ def place_channels(*, place: Place) -> QuerySet[Channel]:
     public), so a deleted or since-hidden channel drops out at once."""
     bot = place.bot
     account = place.account or bot.owner
-    if account is None:
+    if account is None and not bot.is_shared:
         return Channel.objects.none()
+    # No account (a Telegram chat with the shared bot, whose members pick any public persona):
+    # only public channels, so a private one is never reachable through a bot.
     visible = Channel.objects.visible_to(account)
     if bot.channel_id:
         return visible.filter(pk=bot.channel_id)

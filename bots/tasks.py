@@ -38,3 +38,16 @@ def bot_profile_sync(bot_id: int) -> bool:
     if bot is None or bot.platform != "discord":
         return False
     return discord_setup.discord_bot_profile_sync(bot=bot)
+
+
+@job("bots", timeout=300)
+def telegram_update(bot_id: int, update: dict) -> str:
+    """One Telegram update the webhook took (bots.telegram_views.telegram_webhook)."""
+    from bots.models import Bot
+    from bots.services.telegram import telegram_update_handle
+    from bots.telegram.updates import parse
+
+    bot = Bot.objects.filter(pk=bot_id, platform="telegram", status=Bot.Status.ACTIVE).select_related("channel", "owner").first()
+    if bot is None:
+        return "stale"  # revoked since the update arrived
+    return telegram_update_handle(bot=bot, incoming=parse(update, bot_id=int(bot.external_id), bot_username=bot.username))

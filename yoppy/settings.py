@@ -610,3 +610,25 @@ for _item in env_list("WHOP_PLAN_PRODUCTS"):
 WHOP_QUESTIONS_PER_MEMBER = env_int("WHOP_QUESTIONS_PER_MEMBER", 100, minimum=0)
 # Days an uninstalled community's data is kept (a reinstall finds it) before the sweep deletes it.
 WHOP_DATA_GRACE_DAYS = env_int("WHOP_DATA_GRACE_DAYS", 30, minimum=0)
+
+# --------------------------------------------------------------------------------------------
+# Telegram (bots/telegram/): the shared Yoppy bot and creators' branded bots.
+
+# The shared bot's token from BotFather; empty: no shared bot (branded bots still work).
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "") or ""
+TELEGRAM_ENABLED = bool(TELEGRAM_BOT_TOKEN)
+# Where the Bot API is reached (a local Bot API server, a proxy; tests point it at their own).
+TELEGRAM_API_BASE = env_str("TELEGRAM_API_BASE", "https://api.telegram.org") or "https://api.telegram.org"
+# Seconds one Bot API call may take.
+TELEGRAM_TIMEOUT_S = env_float("TELEGRAM_TIMEOUT_S", 10.0)
+# A 429 asking to wait longer than this is not waited out (the final message is then given up).
+TELEGRAM_MAX_RETRY_AFTER_S = env_int("TELEGRAM_MAX_RETRY_AFTER_S", 30, minimum=0)
+# Streaming: seconds between draft updates in a private chat, and between edits of the answer in
+# a group (Telegram allows about 20 messages a minute per group).
+TELEGRAM_DRAFT_INTERVAL_S = env_float("TELEGRAM_DRAFT_INTERVAL_S", 0.6)
+TELEGRAM_GROUP_EDIT_INTERVAL_S = env_float("TELEGRAM_GROUP_EDIT_INTERVAL_S", 3.0)
+# Questions a Telegram user who has not linked a Yoppy account may ask per day on a branded bot
+# (paid by the bot owner's plan); the owner can lower or raise it per bot on the dashboard.
+TELEGRAM_DAILY_CAP_PER_USER = env_int("TELEGRAM_DAILY_CAP_PER_USER", 20, minimum=0)
+# Minutes a /connect code from the dashboard stays valid.
+TELEGRAM_CONNECT_CODE_MINUTES = env_int("TELEGRAM_CONNECT_CODE_MINUTES", 10, minimum=1)

@@ -11,8 +11,9 @@ from bots.platforms.base import Ask, Platform
 def platform_for(name: str) -> Platform:
     """The platform class for a bots.models.PlatformName value; KeyError for an unknown one."""
     from bots.platforms.discord import DiscordPlatform
+    from bots.platforms.telegram import TelegramPlatform
 
-    platforms: dict[str, type[Platform]] = {"discord": DiscordPlatform}
+    platforms: dict[str, type[Platform]] = {"discord": DiscordPlatform, "telegram": TelegramPlatform}
     return platforms[name]()
 
 

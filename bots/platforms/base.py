@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bots.models import Bot, Place
     from channels_app.models import Channel, Video
     from chat.events import AnswerDone
+    from chat.services.askers import QuotaPool
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ class Platform(ABC):
         """Whose conversations these are (chat.models.Conversation.asker_ref): by default one
         per member per place, so a member goes on where they left off in that place."""
         return f"{place.external_id}:{user_id}"
+
+    def anonymous_pool(self, *, place: Place, user_id: str) -> QuotaPool | None:
+        """What pays for an unlinked user's question in a place no account pays for (no linked
+        account, no branded owner); None: such a place cannot ask (the default)."""
+        return None
 
     # --- outgoing (called from the bots queue, never from the request) ----------------------
 

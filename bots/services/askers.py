@@ -80,7 +80,12 @@ def asker_for(*, platform: Platform, place: Place, user_id: str) -> Asker:
         return Asker.paid_by(platform.asker_kind, ref, payer=linked, user=linked)
     payer = place.account or place.bot.owner
     if payer is None:
-        raise QuestionRefused("This bot isn't linked to a Yoppy creator here yet.")
+        # Nobody's plan pays here (a Telegram chat with the shared bot): the platform's allowance
+        # for anonymous askers, if it has one.
+        pool = platform.anonymous_pool(place=place, user_id=user_id)
+        if pool is None:
+            raise QuestionRefused("This bot isn't linked to a Yoppy creator here yet.")
+        return Asker(kind=platform.asker_kind, ref=ref, pool=pool, user=None)
     pool = MemberDailyCap(
         place_id=place.pk, member=str(user_id), cap=place.member_daily_cap,
         then=PlanPool(user=payer, refusal=PAID_BY_OWNER_USED_UP, upgrade=False),

@@ -172,7 +172,7 @@ def parse_video_ref(text: str) -> str:
     playlist link included: a caption file belongs to one video).
     """
     text = (text or "").strip()
-    if _VIDEO_ID.fullmatch(text):
+    if is_youtube_video_id(text):
         return text
     target = parse_youtube_url(text)
     if target.kind != "video":
@@ -201,7 +201,7 @@ def _looks_like_video_id(text: str) -> bool:
     # only when it mixes upper case, lower case and digits as random ids do, so a file named
     # "sourdough12.srt" or "Episode_One.vtt" is not mistaken for a video.
     return (
-        bool(_VIDEO_ID.fullmatch(text))
+        is_youtube_video_id(text)
         and any(ch.isupper() for ch in text)
         and any(ch.islower() for ch in text)
         and any(ch.isdigit() for ch in text)
