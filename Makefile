@@ -44,4 +44,4 @@ test: install chromium
 # Low-severity findings are listed by `.venv/bin/bandit -c pyproject.toml -r .`.
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit -c pyproject.toml -r . -q --severity-level medium
+	$(PY) -m bandit -c pyproject.toml -r . -q --severity-level medium
