@@ -33,11 +33,13 @@ if TYPE_CHECKING:
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 MAX_QUOTES = 3
-MOMENT_PASSAGES = 3  # passages whose sentences are scored
-# Sentences embedded per question at most: each costs the fan's wait (the model embeds ~40 short
-# sentences in ~100 ms on 2 cores, unloaded). Beyond this, the ones sharing fewest question words,
-# from the lower-ranked passages, are left out before embedding.
-MAX_EMBEDDED = 24
+# Passages whose sentences are scored: 6 rather than 3 finds the answering sentence more often
+# (bench/answers.py, docs/BENCHMARKS.md: answer_hit 0.635 -> 0.649 on dev, 0.579 -> 0.605 on test).
+MOMENT_PASSAGES = 6
+# Sentences scored per question at most. Their vectors are stored at ingestion, so this bounds
+# the few embedded on asking (sentences of chunks kept before) and the scoring; beyond it, the ones
+# sharing fewest question words, from the lower-ranked passages, are left out.
+MAX_EMBEDDED = 40
 
 # --- scoring (weights measured on the dev split of bench/answers.py) ------------------------
 TERM_WEIGHT = 0.2
