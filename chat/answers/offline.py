@@ -33,11 +33,13 @@ if TYPE_CHECKING:
 
 OFFLINE_LABEL = "**Offline answer** (no AI model configured)"
 MAX_QUOTES = 3
-MOMENT_PASSAGES = 3  # passages whose sentences are scored
-# Sentences embedded per question at most: each costs the fan's wait (the model embeds ~40 short
-# sentences in ~100 ms on 2 cores, unloaded). Beyond this, the ones sharing fewest question words,
-# from the lower-ranked passages, are left out before embedding.
-MAX_EMBEDDED = 24
+# Passages whose sentences are scored: 6 rather than 3 finds the answering sentence more often
+# (bench/answers.py, docs/BENCHMARKS.md: answer_hit 0.635 -> 0.649 on dev, 0.579 -> 0.605 on test).
+MOMENT_PASSAGES = 6
+# Sentences scored per question at most. Their vectors are stored at ingestion, so this bounds
+# the few embedded on asking (sentences of chunks kept before) and the scoring; beyond it, the ones
+# sharing fewest question words, from the lower-ranked passages, are left out.
+MAX_EMBEDDED = 40
 
 # --- scoring (weights measured on the dev split of bench/answers.py) ------------------------
 TERM_WEIGHT = 0.2
@@ -59,8 +61,8 @@ COVERED_AT = 1.18
 
 # --- related moments offered with a refusal: a sentence at least this similar to the question
 # (below what "covered" needs), one per video, at most MAX_RELATED. Measured in bench/answers.py:
-# the share of refused questions that are offered any, in scope (the videos hold the answer) and
-# out of scope (they do not), docs/BENCHMARKS.md.
+# at 0.55 no refused out-of-scope question is offered any, while 78% of in-scope ones would be
+# (holding the answer 45% of the time); at 0.50, 2.5% of out-of-scope ones are (docs/BENCHMARKS.md).
 RELATED_AT = 0.55
 MAX_RELATED = 3
 
