@@ -116,7 +116,7 @@ def test_a_channel_that_is_not_ready_refuses_with_422_too(client, alice):
     channel = ChannelFactory(owner=alice, status=Channel.Status.FAILED, is_public=True, slug="failed", chunks_count=0)
     client.force_login(alice)
     response = ask(client, channel, "Anything?")
-    assert response.status_code == 422 and b"still being processed" in response.content
+    assert response.status_code == 422 and b"could not be processed" in response.content
 
 
 def test_regenerating_keeps_every_answer_and_pages_to_the_newest(client, bob, public_channel):
