@@ -7,3 +7,8 @@ class BotsConfig(AppConfig):
 
     def ready(self) -> None:
         from bots import receivers  # noqa: F401  (connects the signal receivers)
+        from bots.platforms.telegram import telegram_allowance_give_back
+        from chat.services.askers import give_back_register
+
+        # A failed answer gives a shared-bot Telegram user their free question back.
+        give_back_register("telegram-free", telegram_allowance_give_back)

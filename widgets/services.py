@@ -154,6 +154,11 @@ class WidgetAllowance:
             pipe.decr(key)
         pipe.execute()
 
+    @property
+    def receipt(self) -> str:
+        """A failed answer goes back to the plan that paid (the visitor's daily limits keep it)."""
+        return self.then.receipt
+
     def take(self) -> None:
         keys = self._keys()
         pipe = redis_client().pipeline()

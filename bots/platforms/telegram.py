@@ -14,6 +14,7 @@ group). The client, the update parser and the HTML formatting live in bots/teleg
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import time
@@ -46,6 +47,18 @@ def api_for(bot: Bot) -> BotApi:
     return BotApi(bot.token())
 
 
+def _free_counter(*, user_id: str, day: dt.datetime) -> str:
+    return f"yoppy:bots:telegram-free:{day:%Y%m%d}:{user_id}"
+
+
+def telegram_allowance_give_back(*, ref: str, taken_at: dt.datetime) -> None:
+    """An answer that never came gives the Telegram user the day's question back (never below 0)."""
+    counters = _redis(settings.REDIS_URL)
+    key = _free_counter(user_id=ref, day=taken_at.astimezone(dt.UTC))
+    if int(counters.get(key) or 0) > 0:
+        counters.decr(key)
+
+
 @dataclass(frozen=True)
 class TelegramAllowance:
     """The shared bot's free questions for a Telegram user with no linked account: the same
@@ -54,9 +67,13 @@ class TelegramAllowance:
 
     user_id: str
 
+    @property
+    def receipt(self) -> str:
+        return f"telegram-free:{self.user_id}"
+
     def take(self) -> None:
         counters = _redis(settings.REDIS_URL)
-        key = f"yoppy:bots:telegram-free:{timezone.now():%Y%m%d}:{self.user_id}"
+        key = _free_counter(user_id=self.user_id, day=timezone.now())
         pipe = counters.pipeline()
         pipe.incr(key)
         pipe.expire(key, 2 * 24 * 3600)

@@ -55,6 +55,12 @@ class MemberDailyCap:
         "Link your Yoppy account to ask on your own plan, or come back tomorrow."
     )
 
+    @property
+    def receipt(self) -> str:
+        """A failed answer goes back to the plan that paid; the day's count keeps it (the member
+        did ask, and the cap is about how often one member may ask, not what they got)."""
+        return self.then.receipt
+
     def take(self) -> None:
         counters = _redis(settings.REDIS_URL)
         key = _member_counter(place_id=self.place_id, member=self.member)

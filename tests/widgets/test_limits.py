@@ -63,3 +63,12 @@ def test_a_question_the_plan_refuses_gives_the_widget_limits_back(client, widget
     usage.save()
 
     assert events(_ask(client, widget, token))[-1][0] == "done"  # the session's one question was not spent
+
+
+def test_a_visitors_failed_answer_goes_back_to_the_owners_plan(widget):
+    from chat.services.askers import PlanPool
+    from widgets.services import WidgetAllowance
+
+    allowance = WidgetAllowance(widget_id=widget.pk, asker_ref="v-1", ip="203.0.113.9", then=PlanPool(user=widget.channel.owner))
+
+    assert allowance.receipt == f"plan:{widget.channel.owner.pk}"
