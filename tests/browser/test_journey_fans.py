@@ -77,36 +77,39 @@ def _sign_up(page, email: str) -> None:
     page.get_by_role("button", name=re.compile("Sign Up", re.I)).click()
 
 
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
 def test_a_newcomer_goes_from_the_landing_page_to_the_demo_persona_asks_and_signs_up(
-    browser, live_server, demo_channel, axe_js, settings
+    browser, live_server, demo_channel, axe_js, settings, width
 ):
     from chat.models import Conversation
 
     settings.ANON_QUESTIONS_PER_SESSION = 1
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 800 if width > 500 else 844}, is_mobile=width < 500
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         page.goto("/", timeout=120_000)  # the live server's first request imports every view
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
         page.get_by_role("link", name=re.compile("Try the demo persona")).click()
         page.wait_for_url(re.compile(rf"/c/{demo_channel.slug}/$"))
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
 
         _ask(page, "How do I know my sourdough starter is healthy?")
         _over_the_limit(page, "And how warm should the kitchen be?")
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
         conversation = Conversation.objects.get()
 
         page.locator(".msg-refusal").get_by_role("link", name="Sign up free").click()
         page.wait_for_url(re.compile(r"/accounts/signup/"))
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
         _sign_up(page, "newcomer@example.com")
 
         # Back in the same chat, the conversation now the new account's, and it goes on.
         page.wait_for_url(re.compile(rf"/c/{demo_channel.slug}/c/{conversation.pk}/$"))
         assert "How do I know my sourdough starter is healthy?" in page.inner_text("#message-list")
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
         _ask(page, "And how warm should the kitchen be?")
         conversation.refresh_from_db()
         assert conversation.user.email == "newcomer@example.com"
@@ -115,7 +118,7 @@ def test_a_newcomer_goes_from_the_landing_page_to_the_demo_persona_asks_and_sign
         # The new account's dashboard shows the demo persona too.
         page.goto("/dashboard/")
         assert demo_channel.display_name in page.inner_text("#demo-persona")
-        _checked(page, axe_js, 1280)
+        _checked(page, axe_js, width)
     finally:
         context.close()
 
