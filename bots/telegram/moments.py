@@ -10,15 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from channels_app.models import Channel
-from chat import answers
 from chat.answers import Citation
-
-
-def _passages_search(*, query: str, channel_ids: list[int]):
-    # The one place bots reach retrieval (moving to chat/retrieval/: change this import only).
-    from chat.services.retrieval import passages_search
-
-    return passages_search(query=query, channel_ids=channel_ids)
 
 
 @dataclass(frozen=True)
@@ -30,16 +22,11 @@ class QuotedMoment:
 def moments_best(*, question: str, channel: Channel, limit: int = 5) -> list[QuotedMoment]:
     """Up to ``limit`` moments answering ``question``, best first, one per second of video;
     none when the videos do not cover it (the same coverage decision as an answer's)."""
-    from yoppy.ai.embeddings import embedding_provider
+    from chat.services.answering import moments_plan
 
-    passages = _passages_search(query=question, channel_ids=[channel.pk])
+    passages, plan = moments_plan(query=question, channel_ids=[channel.pk])
     if not passages:
         return []
-    provider = embedding_provider()
-    plan = answers.answer_plan(
-        question=question, passages=passages, question_vector=provider.embed_query(question),
-        embed=provider.embed_documents,
-    )  # fmt: skip
     if not plan.coverage.covered:
         return []
     chosen: list[QuotedMoment] = []

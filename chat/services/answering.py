@@ -49,6 +49,24 @@ def _connection_release() -> None:
         connection.close()
 
 
+def moments_plan(*, query: str, channel_ids: list[int]) -> tuple[list, answers.Plan]:
+    """The passages for ``query`` and its sentence-level plan (scored moments, coverage): what an
+    answer quotes and cites, and what a bot's inline search offers without answering."""
+    passages = passages_search(query=query, channel_ids=channel_ids, k=max(6, answers.MOMENT_PASSAGES))
+    provider = embedding_provider()
+    # The sentences' vectors were stored at ingestion: only the question is embedded now
+    # (sentences across two merged chunks, or of chunks stored before, are embedded here).
+    stored = chunk_sentence_vectors(
+        chunk_ids=[pk for passage in passages[: answers.MOMENT_PASSAGES] for pk in passage.chunk_ids],
+        model=provider.name, dim=provider.dimension,
+    )  # fmt: skip
+    plan = answers.answer_plan(
+        question=query, passages=passages, question_vector=provider.embed_query(query),
+        embed=answers.embed_stored_first(stored, provider.embed_documents),
+    )  # fmt: skip
+    return passages, plan
+
+
 def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> Iterator[AnswerEvent]:
     """Yield TextPiece events, then one AnswerDone or AnswerFailed.
 
@@ -75,20 +93,7 @@ def answer_events(*, message: Message, channel_ids: list[int] | None = None) -> 
         passages, citations, confidence = [], [], "high"
     else:
         query = query_for_retrieval(question=question, history=history, llm=llm)
-        passages = passages_search(
-            query=query, channel_ids=channel_ids or [channel.pk], k=max(6, answers.MOMENT_PASSAGES)
-        )
-        provider = embedding_provider()
-        # The sentences' vectors were stored at ingestion: only the question is embedded now
-        # (sentences across two merged chunks, or of chunks stored before, are embedded here).
-        stored = chunk_sentence_vectors(
-            chunk_ids=[pk for passage in passages[: answers.MOMENT_PASSAGES] for pk in passage.chunk_ids],
-            model=provider.name, dim=provider.dimension,
-        )  # fmt: skip
-        plan = answers.answer_plan(
-            question=query, passages=passages, question_vector=provider.embed_query(query),
-            embed=answers.embed_stored_first(stored, provider.embed_documents),
-        )  # fmt: skip
+        passages, plan = moments_plan(query=query, channel_ids=channel_ids or [channel.pk])
         confidence = plan.confidence
         citations = answers.moment_citations(plan.moments, plan.passages)
     # The model may talk for seconds: open streams must not starve other requests (/healthz,
