@@ -244,5 +244,5 @@ def test_the_owners_chat_with_a_failed_channel_says_it_failed_and_links_to_the_f
     response = alice_client.post(reverse("chat:ask", args=[failed_channel.pk]), {"question": "How do I feed it?"})
 
     html = response.content.decode()
-    assert response.status_code == 400 and "still being processed" not in html
+    assert response.status_code == 422 and "still being processed" not in html
     assert "could not be processed" in html and f'href="{failed_channel.get_absolute_url()}"' in html

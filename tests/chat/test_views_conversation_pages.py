@@ -6,7 +6,6 @@ asks first, and the suggested questions read naturally."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -19,6 +18,7 @@ from chat.models import Conversation, Message
 from chat.services import conversations as services
 from tests.channels_app.factories import ChannelFactory
 from tests.chat.test_views_chat import HTMX, ask, bakery, llm  # noqa: F401  (fixtures)
+from tests.threads import run_async
 
 
 def _conversation(channel, *, user=None, session_key="", answers=("Feed it daily.",)):
@@ -221,7 +221,7 @@ def test_a_fan_leaving_an_async_stream_stops_the_answer_in_its_thread(client, bo
         await body.aclose()  # Django cancels and closes the body when the client disconnects
         return text
 
-    received = asyncio.run(read_then_leave())
+    received = run_async(read_then_leave)
     deadline = time.monotonic() + 10
     while Message.objects.get(pk=answer.pk).status == Message.Status.STREAMING and time.monotonic() < deadline:
         time.sleep(0.05)

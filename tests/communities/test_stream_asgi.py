@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 from django.urls import reverse
 
 from tests.communities.conftest import EXPERIENCE, whop_headers
 from tests.communities.test_views_experience import csrf_of, page_url, stream_url
+from tests.threads import run_async
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
@@ -30,7 +30,7 @@ def test_a_member_streams_an_answer_under_asgi(whop, asking_community):
         response = await client.get(stream_url(asked), headers=headers)
         return "".join([chunk.decode() async for chunk in response.streaming_content])
 
-    body = async_to_sync(go)()
+    body = run_async(go)
 
     blocks = [dict(line.split(": ", 1) for line in block.splitlines()) for block in body.strip().split("\n\n")]
     assert [block["event"] for block in blocks][-1] == "done" and len(blocks) > 2
