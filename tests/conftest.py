@@ -12,8 +12,12 @@ from tests.users.factories import UserFactory
 
 # freeze_time walks every loaded module's attributes to patch datetime; whop-sdk's package
 # attributes are lazy imports that build pydantic models, which fail under a fake datetime. Any
-# test freezing time after the Whop app was imported would break, so freezegun skips it.
-freezegun.configure(extend_ignore_list=["whop_sdk"])
+# test freezing time after the Whop app was imported would break, so freezegun skips it. The
+# machine-learning stack is skipped too: walking torch's and transformers' thousands of modules
+# made a test's first freeze_time take ~30 s, and none of them reads the clock a test freezes.
+freezegun.configure(
+    extend_ignore_list=["whop_sdk", "torch", "transformers", "sentence_transformers", "sklearn", "scipy", "sympy"]
+)
 
 
 @pytest.fixture(autouse=True)
