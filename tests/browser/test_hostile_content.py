@@ -51,7 +51,7 @@ def test_it_runs_nothing_from_a_hostile_channel_name_and_summary_on_the_public_p
     ld = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
     assert ld["about"]["name"] == channel.display_name
     # htmx and chat.js still work under the policy: a starter question goes out and comes back.
-    page.get_by_role("button", name="What do you say about baking?").click()
+    page.get_by_role("button", name="What are your most popular videos about?").click()  # "baking" alone: a generic starter
     page.wait_for_selector(".msg-assistant[data-started]:not(.streaming)", timeout=60_000)
     assert page.input_value("#question") == ""
     assert page.evaluate("window.__pwned") is None
