@@ -367,10 +367,12 @@
   });
 
   // Enter sends, Shift+Enter is a new line (and Enter while an input method composes a word
-  // belongs to the input method).
+  // belongs to the input method). On a touch screen there is no Shift+Enter: there Enter is a new
+  // line and the Ask button sends, as in phones' messaging apps.
+  const TOUCH = window.matchMedia("(pointer: coarse)");
   document.addEventListener("keydown", function (event) {
     if (event.target.id !== "question" || event.key !== "Enter") return;
-    if (event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    if (event.shiftKey || event.isComposing || event.keyCode === 229 || TOUCH.matches) return;
     event.preventDefault();
     event.target.form.requestSubmit();
   });
