@@ -134,3 +134,9 @@ def test_the_shared_bot_is_set_up_from_the_environment(bot_api, db):
     assert bot.webhook_secret() == bot_api.calls_to("setWebhook")[0].params["secret_token"]
     telegram_shared_bot_setup()  # again: a new secret, the same row
     assert Bot.objects.count() == 1 and bot_api.calls_to("setWebhook")[1].params["secret_token"] != bot.webhook_secret()
+
+
+def test_the_telegram_page_is_for_signed_in_creators_only(client, db):
+    for url in ("/dashboard/telegram/", "/dashboard/telegram/code/"):
+        response = client.get(url) if url.endswith("telegram/") else client.post(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
