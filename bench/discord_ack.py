@@ -6,8 +6,9 @@ interaction not answered within 3 s; target p99 <= 500 ms).
 Serves the project with uvicorn (ASGI, as in production; ``--workers`` defaults to
 WEB_CONCURRENCY, as ``make run``) against the embedded services (or DATABASE_URL / REDIS_URL).
 A bench-only branded bot with a throwaway Ed25519 key answers in a bench server; each round
-sends ``--interactions`` distinct signed ``/ask`` interactions at the same instant (asyncio,
-one connection each) and times each until its deferred response (type 5) is back: signature
+sends ``--interactions`` distinct signed ``/ask`` interactions at the same instant (raw requests
+on one open connection each, ``bench/burst.py``; the server runs with DEBUG off) and times each
+until its deferred response (type 5) is back: signature
 check, the processed-event row, the place lookup and the job pushed to the ``bots`` queue.
 The jobs go to a Redis database of their own (index 13) that no worker reads, so nothing is
 answered and nothing calls Discord; they, the bot and its rows are deleted at the end.
@@ -18,7 +19,6 @@ asks one at a time (the cost of one acknowledgement, without waiting behind the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -30,6 +30,8 @@ from pathlib import Path
 
 import django
 
+from bench.burst import burst, production_environment, request_bytes, tree_cpu_seconds, wait_until_idle
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH_REDIS_DB = "13"
 
@@ -39,42 +41,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def burst(base: str, app_id: str, bodies: list[bytes], key) -> list[tuple[float, int, int]]:
-    import httpx
+def signed(app_id: str, body: bytes, key) -> bytes:
+    """The request Discord would send: Ed25519 over timestamp + body, signed before the clock starts."""
+    timestamp = str(int(time.time()))
+    signature = key.sign(timestamp.encode() + body).signature.hex()
+    headers = {
+        "X-Signature-Ed25519": signature,
+        "X-Signature-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
+    return request_bytes(f"/bots/discord/{app_id}/interactions/", body, headers)
 
-    limits = httpx.Limits(max_connections=len(bodies), max_keepalive_connections=len(bodies))
-    # Discord gives up after 3 s; the client waits longer so a slow answer is measured, not lost.
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        # Open every connection first, so the timed burst measures the server, not TCP set-up.
-        await asyncio.gather(*(client.get(f"{base}/healthz") for _ in bodies), return_exceptions=True)
-        start = asyncio.Event()
 
-        async def send(body: bytes) -> tuple[float, int, int]:
-            timestamp = str(int(time.time()))
-            signature = key.sign(timestamp.encode() + body).signature.hex()
-            headers = {"X-Signature-Ed25519": signature, "X-Signature-Timestamp": timestamp,
-                       "Content-Type": "application/json"}  # fmt: skip
-            await start.wait()
-            began = time.perf_counter()
-            try:
-                response = await client.post(f"{base}/bots/discord/{app_id}/interactions/", content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                print(f"request failed: {exc.__class__.__name__} {exc}", file=sys.stderr)
-                return (time.perf_counter() - began) * 1000, 0, 0  # counted, status 0
-            kind = response.json().get("type", 0) if response.status_code == 200 else 0
-            return (time.perf_counter() - began) * 1000, response.status_code, kind
-
-        tasks = [asyncio.create_task(send(body)) for body in bodies]
-        await asyncio.sleep(0.05)
-        start.set()
-        return await asyncio.gather(*tasks)
+def timed(port: int, app_id: str, bodies: list[bytes], key) -> list[tuple[float, int, int]]:
+    replies = burst(port, [signed(app_id, body, key) for body in bodies])
+    return [(r.ms, r.status, json.loads(r.body).get("type", 0) if r.status == 200 else 0) for r in replies]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--interactions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=None, help="uvicorn workers (default: WEB_CONCURRENCY)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="uvicorn workers (default: WEB_CONCURRENCY)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yoppy.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -115,7 +105,7 @@ def main() -> None:
 
     port = free_port()
     env = {**web_environment(workers=args.workers), "DATABASE_URL": _database_url(settings),
-           "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}  # fmt: skip
+           "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", **production_environment(settings)}  # fmt: skip
     env.pop("REDIS_DB", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "yoppy.asgi:application", "--port", str(port),
@@ -144,13 +134,22 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        asyncio.run(burst(base, app_id, [interaction(2) for _ in range(args.workers * 2)], key))  # warm-up
-        for _ in range(args.rounds):
-            results["ask"] += asyncio.run(burst(base, app_id, [interaction(2) for _ in range(args.interactions)], key))
-            results["ping"] += asyncio.run(burst(base, app_id, [interaction(1) for _ in range(args.interactions)], key))
+        settled = wait_until_idle(server.pid)
+        timed(port, app_id, [interaction(2) for _ in range(args.workers * 2)], key)  # warm-up
+        ask_cpu = 0.0
+        for number in range(1, args.rounds + 1):
+            bodies = [interaction(2) for _ in range(args.interactions)]
+            cpu_before = tree_cpu_seconds(server.pid)
+            rows = timed(port, app_id, bodies, key)
+            ask_cpu += tree_cpu_seconds(server.pid) - cpu_before
+            results["ask"] += rows
+            print(
+                f"round {number}: ask p50 {percentile([r[0] for r in rows], 0.5):6.1f} ms  max {max(r[0] for r in rows):6.1f} ms"
+            )
+            results["ping"] += timed(port, app_id, [interaction(1) for _ in range(args.interactions)], key)
         # The same asks one at a time: what one acknowledgement costs without waiting for others.
         for _ in range(args.interactions):
-            results["ask 1-by-1"] += asyncio.run(burst(base, app_id, [interaction(2)], key))
+            results["ask 1-by-1"] += timed(port, app_id, [interaction(2)], key)
         queued = bench_queue.count
     finally:
         server.terminate()
@@ -161,16 +160,24 @@ def main() -> None:
         user.delete()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}; uvicorn workers: {args.workers}")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.2f}; uvicorn workers: {args.workers}, idle after {settled:.0f} s")  # fmt: skip
     for name, rows in results.items():
         times = [ms for ms, _, _ in rows]
         statuses = sorted({status for _, status, _ in rows})
         kinds = sorted({kind for _, _, kind in rows})
-        label = f"{len(rows)} one at a time" if "1-by-1" in name else f"{args.rounds} rounds x {args.interactions} at once"
+        label = (
+            f"{len(rows)} one at a time"
+            if "1-by-1" in name
+            else f"{args.rounds} rounds x {args.interactions} at once"
+        )
         print(f"{name:<10} {label}: p50 {percentile(times, 0.5):6.1f} ms  "
               f"p95 {percentile(times, 0.95):6.1f} ms  p99 {percentile(times, 0.99):6.1f} ms  max {max(times):6.1f} ms  "
               f"status {statuses} response types {kinds}")  # fmt: skip
     expected = (args.rounds + 1) * args.interactions + args.workers * 2
+    print(
+        f"server CPU per ask in a burst: {ask_cpu * 1000 / (args.rounds * args.interactions):.1f} ms "
+        "(web processes only; PostgreSQL and Redis not counted)"
+    )
     print(f"asks queued on the bots queue: {queued} (expected {expected})")
     print(f"ack_p99_ms = {percentile([ms for ms, _, _ in results['ask']], 0.99):.1f}")
 

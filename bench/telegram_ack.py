@@ -15,7 +15,6 @@ which no worker reads, and are deleted at the end with the bench's bot and its r
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import django
+
+from bench.burst import burst, production_environment, request_bytes, tree_cpu_seconds, wait_until_idle
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-telegram-secret-0123456789abcdefghijklmnop"  # noqa: S105  (the bench's own bot)
@@ -49,24 +50,13 @@ def _update(n: int, tag: int) -> bytes:
     }).encode()  # fmt: skip
 
 
-async def _burst(url: str, bodies: list[bytes]) -> list[tuple[float, int]]:
-    import httpx
+def _request(path: str, body: bytes) -> bytes:
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    return request_bytes(path, body, headers)
 
-    # One client (so one connection) per update, like Telegram's; made before the clock starts,
-    # so the bench's own set-up does not count against the server.
-    clients = [httpx.AsyncClient(timeout=60) for _ in bodies]
 
-    async def one(client, body: bytes) -> tuple[float, int]:
-        started = time.perf_counter()
-        response = await client.post(url, content=body, headers={
-            "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})  # fmt: skip
-        return (time.perf_counter() - started) * 1000, response.status_code
-
-    try:
-        return await asyncio.gather(*(one(client, body) for client, body in zip(clients, bodies, strict=True)))
-    finally:
-        for client in clients:
-            await client.aclose()
+def _timed(port: int, path: str, bodies: list[bytes]) -> list[tuple[float, int]]:
+    return [(reply.ms, reply.status) for reply in burst(port, [_request(path, body) for body in bodies])]
 
 
 def main() -> None:
@@ -94,17 +84,19 @@ def main() -> None:
 
     tag = int(time.time())
     bot_external_id = str(900000000 + tag % 100000000)
-    bot = Bot(platform=PlatformName.TELEGRAM, external_id=bot_external_id, is_shared=True, username="bench_bot")
+    bot = Bot(
+        platform=PlatformName.TELEGRAM, external_id=bot_external_id, is_shared=True, username="bench_bot"
+    )
     bot.set_webhook_secret(SECRET)
     bot.save()
     port = _free_port()
-    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", "REDIS_DB": REDIS_DB}
+    env = {**os.environ, "REDIS_DB": REDIS_DB, **production_environment(settings)}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "yoppy.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
         cwd=REPO, env=env,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/bots/telegram/{bot_external_id}/webhook/"
+    path = f"/bots/telegram/{bot_external_id}/webhook/"
     rounds: list[list[tuple[float, int]]] = []
     try:
         for _ in range(600):
@@ -113,10 +105,14 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        asyncio.run(_burst(url, [_update(n, tag - 1) for n in range(5)]))  # warm up the process
+        settled = wait_until_idle(server.pid)
+        _timed(port, path, [_update(n, tag - 1) for n in range(5)])  # warm up the process
+        cpu = 0.0
         for round_number in range(args.rounds):
             bodies = [_update(round_number * args.burst + n, tag) for n in range(args.burst)]
-            rounds.append(asyncio.run(_burst(url, bodies)))
+            cpu_before = tree_cpu_seconds(server.pid)
+            rounds.append(_timed(port, path, bodies))
+            cpu += tree_cpu_seconds(server.pid) - cpu_before
             time.sleep(0.5)
         queued = django_rq.get_queue("bots").count
     finally:
@@ -130,13 +126,15 @@ def main() -> None:
     codes = sorted({code for result in rounds for _, code in result})
     p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f}, {workers} uvicorn process(es)")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.2f}, {workers} uvicorn process(es), idle after {settled:.0f} s")  # fmt: skip
     for number, result in enumerate(rounds, start=1):
         ordered = sorted(ms for ms, _ in result)
         print(f"burst {number}: {len(result)} at once  p50 {statistics.median(ordered):6.1f} ms  "
               f"max {ordered[-1]:6.1f} ms")  # fmt: skip
     print(f"all {len(times)}: p50 {statistics.median(times):.1f} ms  p99 {p99:.1f} ms  max {times[-1]:.1f} ms  "
           f"status {codes}  jobs queued {queued} (expected {len(times) + 5})")  # fmt: skip
+    print(f"server CPU per update in a burst: {cpu * 1000 / len(times):.1f} ms (web processes only)")
+    print(f"ack_p99_ms = {p99:.1f}")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yoppy.settings")
 django_application = get_asgi_application()
 
-from yoppy.http.body_limit import BodyLimitMiddleware  # noqa: E402  (needs the settings above)
+from bots.gateway import WebhookGateway  # noqa: E402  (needs the settings above)
+from yoppy.http.body_limit import BodyLimitMiddleware  # noqa: E402
 
-# Oversized bodies are refused here, before Django spools them to disk (yoppy/http/body_limit.py).
-application = BodyLimitMiddleware(django_application)
+# Oversized bodies are refused here, before Django spools them to disk (yoppy/http/body_limit.py);
+# the messengers' webhooks are answered next to Django's handler, not through it (bots/gateway.py).
+application = BodyLimitMiddleware(WebhookGateway(django_application))
 
 
 def _warm() -> None:

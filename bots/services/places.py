@@ -14,7 +14,9 @@ def discord_place_for_guild(*, bot: Bot, guild_id: str) -> Place | None:
     """The place of ``guild_id`` for ``bot``. The shared bot answers only in servers a creator
     linked (the install link); a branded bot answers for its channel wherever it was added, so
     its place is made on first use, linked to its owner."""
-    place = Place.objects.filter(bot=bot, external_id=guild_id).select_related("bot", "account").first()
+    place = Place.objects.filter(bot=bot, external_id=guild_id).first()
+    if place is not None:
+        place.bot = bot  # the caller's, so asking place_channels() costs no second read of it
     if place is not None or bot.is_shared:
         return place
     place, _ = Place.objects.get_or_create(
