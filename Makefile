@@ -36,8 +36,13 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is not installed and cannot be installed here: browser tests will skip."; fi
 
+# Two test processes (pytest-xdist; each its own database, Redis index and media, see
+# yoppy/settings_test.py), then the tests that stop the shared PostgreSQL or Redis, alone
+# (exit status 5: PYTEST_ARGS selected none of them).
+TEST_PROCESSES ?= 2
 test: install chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:xdist -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Ruff, then bandit (configured in pyproject.toml): no high or medium finding that is not
 # explained inline as "# nosec BXXX  # reason" (bandit reads test ids up to the next "#").

@@ -7,6 +7,7 @@ saying why.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,7 +22,15 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def axe_source() -> str:
-    """The text of axe.min.js, installing the pinned version when it is missing (or another one is)."""
+    """The text of axe.min.js, installing the pinned version when it is missing (or another one is).
+    The suite's two test processes may both want it first: one installs, the other waits."""
+    NPM_PREFIX.mkdir(parents=True, exist_ok=True)
+    with open(NPM_PREFIX / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _axe_installed()
+
+
+def _axe_installed() -> str:
     package = AXE_JS.parent / "package.json"
     if AXE_JS.exists() and f'"version": "{AXE_VERSION}"' in package.read_text():
         return AXE_JS.read_text()

@@ -21,7 +21,7 @@ from tests.channels_app.test_worker_crash import long_vtt
 from tests.chat.test_views_chat import ask, bakery, stream_url  # noqa: F401, F811  (bakery: a fixture)
 from tests.faults.conftest import start_worker, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 FINAL = {Video.Status.READY, Video.Status.FAILED}
 

@@ -12,7 +12,7 @@ from chat.models import Message
 from tests.chat.test_views_chat import ask, bakery  # noqa: F401, F811  (bakery: a fixture)
 from tests.faults.conftest import wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
 
 def test_an_anonymous_ask_while_redis_is_down_is_a_503_then_works_again(client, bakery, redis_server):  # noqa: F811

@@ -9,7 +9,7 @@ import pytest
 
 from yoppy.scheduler import schedule_tick
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
 
 def test_a_scheduler_tick_while_redis_is_down_is_skipped_and_the_next_one_enqueues(redis_server):

@@ -16,6 +16,9 @@ from django.conf import settings
 
 from yoppy.embedded import free_port
 
+# `up` migrates the development database: its tests run one after another in one test process.
+pytestmark = pytest.mark.xdist_group("manage-up")
+
 
 def _get(url: str) -> tuple[int, str]:
     # Generous: a web process that is still loading the model at start-up answers late on a

@@ -18,6 +18,9 @@ from django.core.management.base import CommandError
 from yoppy.embedded import free_port
 from yoppy.management.commands import up
 
+# `up` migrates the development database: its tests run one after another in one test process.
+pytestmark = pytest.mark.xdist_group("manage-up")
+
 
 def test_restarts_back_off_exponentially_up_to_a_cap():
     assert [up.restart_delay_s(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
