@@ -37,11 +37,11 @@ chromium:
 	else echo "chromium is not installed and cannot be installed here: browser tests will skip."; fi
 
 # Two test processes (pytest-xdist; each its own database, Redis index and media, see
-# yoppy/settings_test.py), then the tests that stop the shared PostgreSQL or Redis, alone
-# (exit status 5: PYTEST_ARGS selected none of them).
+# yoppy/settings_test.py), then the tests marked `serial` alone: they stop the shared PostgreSQL or
+# Redis, or run `manage.py up` on the development database (exit status 5: PYTEST_ARGS selected none).
 TEST_PROCESSES ?= 2
 test: install chromium
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadgroup -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) -m "not serial" $(PYTEST_ARGS)
 	$(PY) -m pytest -p no:xdist -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Ruff, then bandit (configured in pyproject.toml): no high or medium finding that is not

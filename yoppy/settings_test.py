@@ -14,8 +14,11 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... un
 _WORKER_NUMBER = int(XDIST_WORKER[2:]) if XDIST_WORKER.startswith("gw") else 0
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("REDIS_DB", str(15 - _WORKER_NUMBER))
+os.environ.setdefault("REDIS_DB", "15")
 if XDIST_WORKER:
+    # The controller process set REDIS_DB before it started the workers, which inherit it: each
+    # worker counts down from there.
+    os.environ["REDIS_DB"] = str(int(os.environ["REDIS_DB"]) - _WORKER_NUMBER)
     os.environ.setdefault("EMBEDDING_THREADS", "1")
 os.environ.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
 

@@ -16,8 +16,9 @@ from django.conf import settings
 
 from yoppy.embedded import free_port
 
-# `up` migrates the development database: its tests run one after another in one test process.
-pytestmark = pytest.mark.xdist_group("manage-up")
+# `up` migrates and loads the demo into the development database: two at once collide, so these
+# run in the serial part of `make test`.
+pytestmark = pytest.mark.serial
 
 
 def _get(url: str) -> tuple[int, str]:

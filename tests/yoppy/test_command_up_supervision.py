@@ -18,8 +18,9 @@ from django.core.management.base import CommandError
 from yoppy.embedded import free_port
 from yoppy.management.commands import up
 
-# `up` migrates the development database: its tests run one after another in one test process.
-pytestmark = pytest.mark.xdist_group("manage-up")
+# `up` migrates and loads the demo into the development database: two at once collide, so these
+# run in the serial part of `make test`.
+pytestmark = pytest.mark.serial
 
 
 def test_restarts_back_off_exponentially_up_to_a_cap():
