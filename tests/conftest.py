@@ -20,6 +20,20 @@ freezegun.configure(
 )
 
 
+# The fixtures that stop the suite's shared PostgreSQL or Redis (tests/faults/conftest.py).
+_STOPPING_FIXTURES = {"postgres", "redis_server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that stops the shared PostgreSQL or Redis is `serial` whatever its module says:
+    run next to the other test process, it would take the services away from its tests.
+    (tryfirst: before `-m "not serial"` deselects by marker.)"""
+    for item in items:
+        if _STOPPING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(autouse=True)
 def _empty_redis():
     """Each test starts with an empty Redis database (the suite's own index, see settings_test):

@@ -44,6 +44,10 @@ MAX_EMBEDDED = 40
 # --- scoring (weights measured on the dev split of bench/answers.py) ------------------------
 TERM_WEIGHT = 0.2
 PASSAGE_WEIGHT = 0.5
+# Added to a sentence holding what the question asks for: a number for "how many / how much /
+# how long ...", a time (year, month, "century", a number) for "when / what year ..."
+# (answer_type_fit). Measured on the dev split of bench/answers.py (docs/BENCHMARKS.md).
+TYPE_WEIGHT = 0.1
 # A further sentence is quoted when it scores within this of the best (and, from another video,
 # only when it holds question words the sentences already chosen do not).
 QUOTE_MARGIN = 0.15
@@ -90,6 +94,41 @@ def quotable(moments: Sequence[Moment]) -> list[Moment]:
     return [moment for moment in moments if moment.text.strip() and not is_injection(moment.text)]
 
 
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow (many|much|long|far|old|big|large|high|tall|often|fast|heavy|deep|wide)\b"
+    r"|\bwhat (percentage|percent|proportion|number|amount|fraction|temperature)\b",
+    re.IGNORECASE,
+)
+_TIME_QUESTION = re.compile(
+    r"^\W*when\b|\bwhen (did|was|were|is|does|do|will|had|has)\b"
+    r"|\b(what|which|in what|in which) (year|years|century|decade|date|day|month|season|era|period|age)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million billion trillion dozen half quarter percent"
+)
+_NUMBER = re.compile(rf"\d|\b({'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\d|\b(century|centuries|decade|decades|year|years|ago|january|february|march|april|may|june|july|"
+    rf"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    rf"spring|summer|autumn|winter|{'|'.join(_NUMBER_WORDS.split())})\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type_fit(question: str, sentence: str) -> float:
+    """1.0 when ``sentence`` holds the kind of thing ``question`` asks for and the kind is one
+    that can be seen in text (a quantity, a time), else 0.0. A "how many" question is answered by
+    a sentence with a number in it far more often than by one that only repeats its words."""
+    if _QUANTITY_QUESTION.search(question):
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    if _TIME_QUESTION.search(question):
+        return 1.0 if _TIME.search(sentence) else 0.0
+    return 0.0
+
+
 def moments_scored(
     *,
     question: str,
@@ -111,6 +150,8 @@ def moments_scored(
         overlap = len(question_terms & _terms(moment.text)) / len(question_terms) if question_terms else 0.0
         passage_similarity = float(passages[moment.passage].similarity)
         score = float(similarity) + TERM_WEIGHT * overlap + PASSAGE_WEIGHT * passage_similarity
+        if TYPE_WEIGHT:
+            score += TYPE_WEIGHT * answer_type_fit(question, moment.text)
         scored.append(ScoredMoment(moment, float(similarity), overlap, score))
     scored.sort(key=lambda item: (-item.score, item.moment.passage, item.moment.start_s))
     return scored
