@@ -48,7 +48,7 @@ def test_a_private_answer_streams_as_drafts_then_one_final_message_with_cited_mo
     shown = visible_text(final["text"])[0]
     plain = answer_block(markdown=answer.content, citations=citations_from_dicts(answer.citations),
                          confidence=answer.confidence)[1]  # fmt: skip
-    assert shown.startswith(plain) and "sourdough starter from scratch" in shown
+    assert shown.startswith(plain) and "fifty grams of flour" in shown  # the sentence with the amount asked for
     assert f"[1] Sourdough starter · {int(second) // 60}:{int(second) % 60:02d}" in shown
     assert "AI persona of Mira Bakes" in shown and answer.confidence_label in shown
     assert Conversation.objects.get().asker_ref == f"{shared_bot.pk}:{FAN}:{FAN}"
