@@ -74,5 +74,20 @@ def places_for_account(*, user) -> QuerySet[Place]:
     )
 
 
+def bot_shared_active(*, platform: str) -> Bot | None:
+    return Bot.objects.filter(platform=platform, is_shared=True, status=Bot.Status.ACTIVE).first()
+
+
+def places_of_bots(*, bots: QuerySet[Bot]) -> QuerySet[Place]:
+    """The chats and servers ``bots`` answer in, the most recently active first."""
+    return Place.objects.filter(bot__in=bots).select_related("bot", "default_channel").order_by(
+        "-last_activity_at", "-created_at"
+    )
+
+
+def platform_links_of(*, user, platform: str) -> QuerySet[PlatformUserLink]:
+    return PlatformUserLink.objects.filter(platform=platform, user=user)
+
+
 def bots_for_owner(*, user, platform: str) -> QuerySet[Bot]:
     return Bot.objects.filter(owner=user, platform=platform).select_related("channel").order_by("-created_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -14,13 +15,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from bots import tasks
-from bots.models import Bot, Place, PlatformName, PlatformUserLink
+from bots.models import Bot, Place, PlatformName
 from bots.platforms import platform_for
-from bots.selectors import bot_get_active, bots_for_owner
+from bots.selectors import (
+    bot_get_active,
+    bot_shared_active,
+    bots_for_owner,
+    places_of_bots,
+    platform_links_of,
+)
 from bots.services import telegram as service
 from bots.services.events import event_take
 from bots.services.link_codes import link_code_create, link_revoke
-from bots.services.places import place_settings_update
 from bots.telegram.updates import parse
 from channels_app.models import Channel
 from yoppy import safejson
@@ -65,33 +71,29 @@ def telegram_webhook(request: HttpRequest, bot_id: str) -> HttpResponse:
 
 
 def _own_bot(request: HttpRequest, pk: int) -> Bot:
-    bot = Bot.objects.filter(pk=pk, owner=request.user, platform=PlatformName.TELEGRAM).first()
+    bot = bots_for_owner(user=request.user, platform=PlatformName.TELEGRAM).filter(pk=pk).first()
     if bot is None:
         raise Http404("No such bot.")
     return bot
 
 
 def _own_place(request: HttpRequest, pk: int) -> Place:
-    place = Place.objects.filter(
-        pk=pk, bot__owner=request.user, bot__platform=PlatformName.TELEGRAM
-    ).select_related("bot").first()
+    bots = bots_for_owner(user=request.user, platform=PlatformName.TELEGRAM)
+    place = places_of_bots(bots=bots).filter(pk=pk).first()
     if place is None:
         raise Http404("No such chat.")
     return place
 
 
 def _page(request: HttpRequest, *, code: str = "", status: int = 200, form_error: str = "") -> HttpResponse:
-    from django.conf import settings
-
-    shared = Bot.objects.filter(platform=PlatformName.TELEGRAM, is_shared=True, status=Bot.Status.ACTIVE).first()
     bots = bots_for_owner(user=request.user, platform=PlatformName.TELEGRAM)
     context = {
         "code": code,
         "code_minutes": settings.TELEGRAM_CONNECT_CODE_MINUTES,
-        "shared": shared,
-        "links": PlatformUserLink.objects.filter(platform=PlatformName.TELEGRAM, user=request.user),
+        "shared": bot_shared_active(platform=PlatformName.TELEGRAM),
+        "links": platform_links_of(user=request.user, platform=PlatformName.TELEGRAM),
         "bots": bots,
-        "places": Place.objects.filter(bot__in=bots).select_related("bot", "default_channel").order_by("-last_activity_at", "-created_at"),
+        "places": places_of_bots(bots=bots),
         "channels": Channel.objects.owned_by(request.user).order_by("title"),
         "form_error": form_error,
     }
@@ -114,7 +116,7 @@ def telegram_code(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def telegram_unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    link = PlatformUserLink.objects.filter(pk=pk, user=request.user, platform=PlatformName.TELEGRAM).first()
+    link = platform_links_of(user=request.user, platform=PlatformName.TELEGRAM).filter(pk=pk).first()
     if link is None:
         raise Http404("No such link.")
     link_revoke(link=link)
@@ -155,7 +157,8 @@ def telegram_place_update(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, status=400, form_error="The daily cap must be a whole number.")
     if not 0 <= cap <= 1000:
         return _page(request, status=400, form_error="The daily cap must be between 0 and 1000.")
-    place_settings_update(place=place, member_daily_cap=cap, new_video_posts=request.POST.get("new_video_posts") == "on")
-    Place.objects.filter(pk=place.pk).update(post_room_id=place.external_id if place.new_video_posts else "")
+    service.telegram_place_settings_update(
+        place=place, member_daily_cap=cap, new_video_posts=request.POST.get("new_video_posts") == "on"
+    )
     messages.success(request, f"Saved {place.title or place.external_id}.")
     return redirect("bots:telegram")

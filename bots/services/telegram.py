@@ -271,8 +271,7 @@ def _callback(bot: Bot, incoming: Incoming) -> str:
             api.answer_callback_query(callback_query_id=incoming.callback_id)
             return "callback-stale"
         on = value == "1"
-        place_settings_update(place=place, new_video_posts=on)
-        Place.objects.filter(pk=place.pk).update(post_room_id=str(incoming.chat_id) if on else "")
+        telegram_place_settings_update(place=place, new_video_posts=on)
         api.answer_callback_query(
             callback_query_id=incoming.callback_id, text="New videos will be posted here." if on else "No more new-video posts here."
         )  # fmt: skip
@@ -450,6 +449,18 @@ def telegram_branded_bot_setup(*, owner, channel: Channel, token: str) -> Bot:
         bot.save()
     _webhook_register(api=api, bot=bot)
     return bot
+
+
+def telegram_place_settings_update(
+    *, place: Place, member_daily_cap: int | None = None, new_video_posts: bool | None = None
+) -> Place:
+    """A chat's daily cap and new-video posts; the posts go to the chat itself (a Telegram place
+    is one chat), so switching them on or off sets where they are posted."""
+    place = place_settings_update(place=place, member_daily_cap=member_daily_cap, new_video_posts=new_video_posts)
+    if new_video_posts is not None:
+        place.post_room_id = place.external_id if new_video_posts else ""
+        place.save(update_fields=["post_room_id"])
+    return place
 
 
 def telegram_bot_revoke(*, bot: Bot) -> Bot:
