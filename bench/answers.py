@@ -52,6 +52,9 @@ REPO = Path(__file__).resolve().parents[1]
 REALDATA = Path(os.environ.get("YOPPY_REALDATA", REPO.parent / "shared" / "realdata"))
 DATASET = REALDATA / "qa_benchmark" / "spoken_squad" / "spoken_test-v1.1.json"
 WORDS_PER_S = 2.5
+# The issue's ceiling on in-scope questions refused: coverage is calibrated to the highest refusal
+# of out-of-scope questions that keeps dev's false refusals at or under it.
+MAX_FALSE_REFUSAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def is_dev(question: Question) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--questions", type=int, default=300, help="questions per side (in scope, out of scope)"
+        "--questions", type=int, default=1000, help="questions per side (in scope, out of scope)"
     )
     parser.add_argument("--captions", choices=("punctuated", "auto"), default="punctuated")
     parser.add_argument(
@@ -343,7 +346,7 @@ def _new_outcome(plan, text: str) -> dict:
         "scored": [(item.similarity, plan.passages[item.moment.passage].video_id, item.moment.text)
                    for item in plan.scored[:40]],
         "signals": (plan.coverage.sentence_similarity, plan.coverage.passage_similarity,
-                    plan.coverage.term_share, plan.coverage.passage_term_share),
+                    plan.coverage.term_share, plan.coverage.keyword_share),
     }  # fmt: skip
 
 
@@ -382,7 +385,7 @@ def curve(
     inside = sum(1 for _, scope in values if scope)
     outside = len(values) - inside
     points = []
-    for threshold in np.arange(0.20, 2.20, 0.01):
+    for threshold in np.arange(0.20, 3.00, 0.01):
         refused_out = sum(1 for v, scope in values if not scope and v < threshold)
         refused_in = sum(1 for v, scope in values if scope and v < threshold)
         points.append((float(threshold), refused_out / max(1, outside), refused_in / max(1, inside)))
@@ -393,18 +396,18 @@ def report(outcomes: list[Outcome], offline) -> None:
     dev = [o for o in outcomes if is_dev(o.question)]
     test = [o for o in outcomes if not is_dev(o.question)]
     print(f"\ndev {len(dev)} questions, test {len(test)} questions")
-    print("\ncalibration on dev: best refusal with false refusal <= 0.04, per weight set")
-    print("w_sentence w_passage w_terms w_passage_terms  threshold  refusal  false_refusal")
+    print(f"\ncalibration on dev: best refusal with false refusal <= {MAX_FALSE_REFUSAL}, per weight set")
+    print("w_sentence w_passage w_terms w_keyword  threshold  refusal  false_refusal")
     best = None
-    for w_passage in (0.0, 0.5, 1.0):
-        for w_terms in (0.0, 0.15, 0.3, 0.5):
-            for w_passage_terms in (0.0, 0.3, 0.6, 1.0):
-                weights = (1.0, w_passage, w_terms, w_passage_terms)
-                ok = [p for p in curve(dev, weights) if p[2] <= 0.04]
+    for w_passage in (0.0, 0.5, 1.0, 1.5):
+        for w_terms in (0.0, 0.3, 0.5, 0.7):
+            for w_keyword in (0.0, 0.5, 0.75, 1.0, 1.25):
+                weights = (1.0, w_passage, w_terms, w_keyword)
+                ok = [p for p in curve(dev, weights) if p[2] <= MAX_FALSE_REFUSAL]
                 if not ok:
                     continue
                 point = max(ok, key=lambda p: (p[1], -p[2]))
-                print(f"   1.0       {w_passage:.2f}     {w_terms:.2f}     {w_passage_terms:.2f}         "
+                print(f"   1.0       {w_passage:.2f}     {w_terms:.2f}     {w_keyword:.2f}         "
                       f"{point[0]:.2f}     {point[1]:.3f}    {point[2]:.3f}")  # fmt: skip
                 if best is None or point[1] > best[1][1]:
                     best = (weights, point)
@@ -412,7 +415,7 @@ def report(outcomes: list[Outcome], offline) -> None:
         offline.COVER_SENTENCE,
         offline.COVER_PASSAGE,
         offline.COVER_TERMS,
-        offline.COVER_PASSAGE_TERMS,
+        offline.COVER_KEYWORD,
     )
     print(f"best on dev: weights {best[0]} threshold {best[1][0]:.2f}; product: weights {product} "
           f"threshold {offline.COVERED_AT:.2f}")  # fmt: skip
@@ -483,11 +486,11 @@ def related_curve(outcomes: list[Outcome], offline) -> None:
 def sweep(cache, offline, answers, creator: str, embed, search) -> None:
     """Answer-building choices on dev (and test, to show the noise): passages whose sentences are
     scored, sentences embedded at most, antecedents of pronoun sentences; with each, the coverage
-    threshold giving the best refusal at false refusal <= 0.04 on dev with the product's weights."""
+    threshold giving the best refusal at false refusal <= MAX_FALSE_REFUSAL on dev with the product's weights."""
     print("\nanswer building (dev | test): passages cap antecedents  threshold | answer_hit first_hit refusal "
           "false_refusal | answer_hit refusal false_refusal")  # fmt: skip
     defaults = (offline.MOMENT_PASSAGES, offline.MAX_EMBEDDED, offline.ANTECEDENTS, offline.COVERED_AT)
-    weights = (offline.COVER_SENTENCE, offline.COVER_PASSAGE, offline.COVER_TERMS, offline.COVER_PASSAGE_TERMS)
+    weights = (offline.COVER_SENTENCE, offline.COVER_PASSAGE, offline.COVER_TERMS, offline.COVER_KEYWORD)
     try:
         for passages_n, cap, antecedents in (
             (3, 24, False), (3, 24, True), (6, 24, True), (6, 40, True), (6, 60, True), (8, 60, True),
@@ -509,7 +512,7 @@ def sweep(cache, offline, answers, creator: str, embed, search) -> None:
                 outcomes.append(outcome)
             dev = [o for o in outcomes if is_dev(o.question)]
             test = [o for o in outcomes if not is_dev(o.question)]
-            ok = [p for p in curve(dev, weights) if p[2] <= 0.04]
+            ok = [p for p in curve(dev, weights) if p[2] <= MAX_FALSE_REFUSAL]
             threshold = max(ok, key=lambda p: (p[1], -p[2]))[0] if ok else defaults[3]
             row = []
             for group in (dev, test):

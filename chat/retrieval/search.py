@@ -93,6 +93,10 @@ class Passage:
     score: float  # fused score, higher is better (a reranker, when configured, decides the order)
     similarity: float  # best cosine similarity of its chunks to the query (0..1)
     keyword_hit: bool  # one of its chunks was among the keyword side's candidates
+    # How much of the question's term weight its best chunk matches: BM25 as a share of what a chunk
+    # holding every question term once scores (IDF-weighted, so rare words count most), at most 1.
+    # A signal of "the videos answer this" (chat.answers.offline.coverage_for).
+    keyword_share: float = 0.0
     # The caption cues the text is made of, as (start_s, end_s, text), so any sentence can be cited
     # to the second it is said; empty for chunks stored before cues were kept (whole-passage timing).
     cues: tuple[tuple[float, float, str], ...] = ()
@@ -117,6 +121,7 @@ class _Hit:
     keyword_hit: bool
     cues: list = field(default_factory=list)
     score: float = 0.0
+    keyword_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -438,6 +443,8 @@ def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode, fusion: str = "scor
     candidates ranked by each score: on Spoken-SQuAD R@5 0.870 and MRR 0.736 against 0.896 and
     0.792 (docs/BENCHMARKS.md).
     """
+    for hit in hits:
+        hit.keyword_share = min(1.0, hit.bm25 / idf_total) if idf_total > 0 else 0.0
     if mode == "hybrid" and fusion == "rrf":
         for hit in hits:
             hit.score = 0.0
@@ -512,6 +519,7 @@ def _passage(run: list[_Hit]) -> Passage:
         score=max(hit.score for hit in run),
         similarity=max(hit.similarity for hit in run),
         keyword_hit=any(hit.keyword_hit for hit in run),
+        keyword_share=max(hit.keyword_share for hit in run),
         cues=_merged_cues(run),
     )
 

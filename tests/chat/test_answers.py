@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import numpy as np
@@ -575,6 +576,24 @@ def test_an_unrelated_question_or_a_covered_one_offers_no_related_moments(minilm
 
     assert unrelated.confidence == "not_covered" and related_moments(unrelated) == []
     assert covered.coverage.covered and related_moments(covered) == []
+
+
+def test_coverage_counts_how_much_of_the_questions_term_weight_the_best_passage_matches():
+    from chat.answers import offline
+    from chat.answers.moments import Moment
+
+    def coverage(keyword_share: float):
+        passages = [replace(passage(BREAD, similarity=0.45), keyword_share=keyword_share), passage(STEAK, similarity=0.4)]
+        said = Moment(passage=0, start_s=0.0, end_s=4.0, text="Feed the starter every morning.")
+        scored = [offline.ScoredMoment(said, similarity=0.55, overlap=0.5, score=1.0)]
+        return offline.coverage_for(question="How often do you feed the starter?", scored=scored, passages=passages)
+
+    # The same sentence and passage similarities: the passage holding the question's words (rare
+    # ones weigh most) makes it covered; one that never names what was asked leaves it refused.
+    named, unnamed = coverage(0.9), coverage(0.0)
+    assert named.covered and not unnamed.covered
+    assert named.value - unnamed.value == pytest.approx(offline.COVER_KEYWORD * 0.9)
+    assert (named.keyword_share, unnamed.keyword_share) == (0.9, 0.0)
 
 
 def test_related_moments_are_one_per_video_and_at_most_three(minilm, monkeypatch):

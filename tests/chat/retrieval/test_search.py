@@ -80,6 +80,24 @@ def test_score_fusion_weighs_how_far_ahead_a_side_is_not_just_its_order():
     assert [h.id for h in hits] == [2, 1]
 
 
+def test_each_hit_keeps_the_share_of_the_question_term_weight_it_matches_whatever_the_fusion():
+    for fusion in ("score", "rrf"):
+        hits = [hit(1, similarity=0.5, bm25=4.0), hit(2, similarity=0.5, bm25=0), hit(3, similarity=0.5, bm25=25.0)]
+        _fuse(hits, idf_total=10, mode="hybrid", fusion=fusion)
+        shares = {h.id: h.keyword_share for h in hits}
+        assert shares == {1: pytest.approx(0.4), 2: 0.0, 3: 1.0}  # capped: repeats do not count past all terms
+
+
+def test_a_passage_holding_the_questions_rare_words_has_a_higher_keyword_share(alice_channel, cabin_videos):
+    passages = passages_search(query="episode 412 wood stove", channel_ids=[alice_channel.pk], k=6)
+    best = passages[0]
+    assert best.video_title == "Cabin build, episode 412"
+    # Below 1: "412" also asks for its spoken form ("four hundred twelve"), which this chunk lacks.
+    assert 0.3 < best.keyword_share <= 1
+    assert all(p.keyword_share < best.keyword_share / 2 for p in passages[1:])
+    assert all(p.keyword_share == 0 for p in passages if p.video_title in {"Karting", "Low light"})
+
+
 def test_the_configured_fusion_is_used(alice_channel, cabin_videos, settings):
     settings.RETRIEVAL_FUSION = "rrf"
     passages = passages_search(query="episode 412 wood stove", channel_ids=[alice_channel.pk], k=6)
