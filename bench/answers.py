@@ -1,7 +1,8 @@
 """Offline answer quality and "not covered" decisions on Spoken-SQuAD, old answerer vs new, one run.
 
-    .venv/bin/python -m bench.answers                       # ~5 min
-    .venv/bin/python -m bench.answers --questions 400 --captions auto
+    .venv/bin/python -m bench.answers --no-sweep            # 1,000 questions a side, ~4 min
+    .venv/bin/python -m bench.answers                       # with the answer-building sweep
+    .venv/bin/python -m bench.answers --questions 300 --captions auto
 
 Spoken-SQuAD's test split (ASR transcripts of 48 Wikipedia articles read aloud): the articles are
 sorted by title and every other one is ingested as the bench channel (each paragraph a video,
