@@ -433,7 +433,10 @@ def _vector_text(vector: Sequence[float]) -> str:
 
 
 def _fuse(hits: list[_Hit], *, idf_total: float, mode: Mode, fusion: str = "score") -> None:
-    """Set each hit's fused score and sort the hits best first.
+    """Set each hit's fused score and its keyword share, and sort the hits best first.
+
+    The keyword share (BM25 over ``idf_total``, capped at 1) is kept whatever the fusion: the answer
+    core reads it as evidence that the videos answer the question.
 
     Both scores are known for every candidate, so by default (``fusion="score"``) they are combined
     as scores, not ranks: the cosine similarity as it is, and BM25 as a share of ``idf_total``, what
